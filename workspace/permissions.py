@@ -1,0 +1,87 @@
+"""The one place that answers "may this person do this to that?".
+
+Routes and socket handlers call these functions; nothing else decides access.
+`user` is a User, Flask-Login's anonymous user, or None.
+"""
+
+from __future__ import annotations
+
+from flask import g, has_request_context
+
+from .exchanges.models import Exchange, Membership, Role
+from .extensions import db
+from .sessions.models import ExchangeSession, SessionInvitee, Status
+
+PLANNER_ROLES = {Role.COORDINATOR, Role.MODERATOR}
+
+
+def _user_id(user) -> int | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user.id
+
+
+def membership(user, exchange: Exchange) -> Membership | None:
+    """The user's membership of the exchange, cached for the request."""
+    uid = _user_id(user)
+    if uid is None:
+        return None
+    cache = g.setdefault("_memberships", {}) if has_request_context() else {}
+    key = (uid, exchange.id)
+    if key not in cache:
+        cache[key] = db.session.execute(
+            db.select(Membership).filter_by(user_id=uid, exchange_id=exchange.id)
+        ).scalar_one_or_none()
+    return cache[key]
+
+
+def role_in(user, exchange: Exchange) -> str | None:
+    m = membership(user, exchange)
+    return m.role if m else None
+
+
+def can_view_exchange(user, exchange: Exchange) -> bool:
+    return membership(user, exchange) is not None
+
+
+def can_manage_exchange(user, exchange: Exchange) -> bool:
+    """Edit the exchange, invite and remove members, change roles."""
+    return role_in(user, exchange) == Role.COORDINATOR
+
+
+def can_plan_sessions(user, exchange: Exchange) -> bool:
+    """Create and edit sessions and their agendas."""
+    return role_in(user, exchange) in PLANNER_ROLES
+
+
+def is_session_invitee(user, session: ExchangeSession) -> bool:
+    uid = _user_id(user)
+    if uid is None:
+        return False
+    return (
+        db.session.execute(
+            db.select(SessionInvitee.id).filter_by(user_id=uid, session_id=session.id)
+        ).first()
+        is not None
+    )
+
+
+def can_view_session(user, session: ExchangeSession) -> bool:
+    """Drafts: planners only. Open: everyone. Closed: members and people invited to it."""
+    if session.status == Status.DRAFT:
+        return can_plan_sessions(user, session.exchange)
+    if session.is_open:
+        return True
+    return can_view_exchange(user, session.exchange) or is_session_invitee(user, session)
+
+
+def can_edit_session(user, session: ExchangeSession) -> bool:
+    return can_plan_sessions(user, session.exchange)
+
+
+def can_join_as_guest(session: ExchangeSession) -> bool:
+    return session.is_open and session.status in (Status.SCHEDULED, Status.LIVE)
+
+
+def is_publicly_listed(session: ExchangeSession) -> bool:
+    return session.is_open and session.status in (Status.SCHEDULED, Status.LIVE)

@@ -1,0 +1,40 @@
+"""Entry point. `python wsgi.py` upgrades the database and serves the app; production runs `wsgi:app`.
+
+Async-mode monkey patching happens here and nowhere else.
+"""
+
+import os
+
+ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "eventlet")
+if ASYNC_MODE == "eventlet":
+    import eventlet
+
+    eventlet.monkey_patch()
+elif ASYNC_MODE == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+
+from workspace import create_app  # noqa: E402
+from workspace.extensions import socketio  # noqa: E402
+
+app = create_app()
+
+
+def main() -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    print(f"Baraza is running: open http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
+    kwargs = {}
+    if ASYNC_MODE == "eventlet":
+        # eventlet's server accepts 1,024 connections unless told otherwise.
+        kwargs["max_size"] = app.config["MAX_CONNECTIONS"]
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, **kwargs)
+
+
+if __name__ == "__main__":
+    main()
