@@ -93,7 +93,7 @@ class TestingConfig(Config):
         self.PREFERRED_URL_SCHEME = "http"
         self.WTF_CSRF_ENABLED = False
         self.RATELIMIT_STORAGE_URI = "memory://"
-        self.MAIL_SERVER = os.environ.get("TEST_MAIL_SERVER") or None
+        self.MAIL_SERVER = None
         # In-process tests are not monkey patched; the live-server fixture runs wsgi.py with eventlet.
         self.SOCKETIO_ASYNC_MODE = "threading"
 

@@ -47,6 +47,10 @@ def timezone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in timezone_names()]
 
 
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 def valid_timezone(form, field) -> None:
     if not is_valid_timezone(field.data):
         raise ValidationError(_l("Choose a time zone from the list."))

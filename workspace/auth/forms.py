@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
-from ..forms_common import country_choices, language_choices, timezone_choices, valid_timezone
+from ..forms_common import strip, country_choices, language_choices, timezone_choices, valid_timezone
 
 PASSWORD_RULES = [
     DataRequired(),
@@ -14,7 +14,7 @@ PASSWORD_RULES = [
 
 
 def _email_field():
-    return EmailField(_l("Email"), validators=[DataRequired(), Length(max=254), Email()])
+    return EmailField(_l("Email"), filters=[strip], validators=[DataRequired(), Length(max=254), Email()])
 
 
 class RegisterForm(FlaskForm):
