@@ -56,9 +56,12 @@ class SessionForm(FlaskForm):
         if field.data and not field.data.lower().startswith(("https://", "http://")):
             raise ValidationError(_l("The link must start with https:// or http://."))
 
-    def validate_venue(self, field):
-        if not (field.data or "").strip() and not (self.online_url.data or "").strip():
-            raise ValidationError(_l("Give an online link, a venue, or both."))
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not (self.venue.data or "").strip() and not (self.online_url.data or "").strip():
+            self.venue.errors = [*self.venue.errors, _l("Give an online link, a venue, or both.")]
+            return False
+        return valid
 
 
 class JoinCodeForm(FlaskForm):
