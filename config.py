@@ -28,9 +28,7 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.SOCKETIO_ASYNC_MODE = env.get("SOCKETIO_ASYNC_MODE", "eventlet")
         self.SOCKETIO_MESSAGE_QUEUE = env.get("SOCKETIO_MESSAGE_QUEUE") or None
-        self.SOCKETIO_CORS_ALLOWED_ORIGINS = [
-            o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip()
-        ]
+        self.SOCKETIO_CORS_ALLOWED_ORIGINS = [o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip()]
         self.MAX_CONNECTIONS = int(env.get("MAX_CONNECTIONS", "4096"))
         self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
         self.PROXY_FIX_X_FOR = int(env.get("PROXY_FIX_X_FOR", "0"))
@@ -86,7 +84,7 @@ class TestingConfig(Config):
     def __init__(self) -> None:
         super().__init__()
         self.TESTING = True
-        self.SECRET_KEY = "test-secret-key-not-for-production"
+        self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (tests only)
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
         self.SESSION_COOKIE_SECURE = False
         self.REMEMBER_COOKIE_SECURE = False

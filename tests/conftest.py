@@ -231,13 +231,21 @@ class LiveServer:
     def flask(self, *args: str) -> str:
         out = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "workspace", *args],
-            cwd=BASE_DIR, env=self.env, check=True, capture_output=True, text=True,
+            cwd=BASE_DIR,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         return out.stdout
 
     def start(self) -> LiveServer:
         self.proc = subprocess.Popen(
-            [sys.executable, "wsgi.py"], cwd=BASE_DIR, env=self.env, stdout=open(self.log, "w"), stderr=subprocess.STDOUT
+            [sys.executable, "wsgi.py"],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=open(self.log, "w"),
+            stderr=subprocess.STDOUT,
         )
         deadline = time.time() + 30
         while time.time() < deadline:

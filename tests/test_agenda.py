@@ -61,8 +61,14 @@ def test_overrun_warning_and_times_per_item(client, auth, create_user, create_ex
     from datetime import datetime
 
     session = setup_session(
-        client, auth, create_user, create_exchange, create_session,
-        duration_minutes=60, starts_at=datetime(2027, 5, 4, 12, 0), host_timezone="UTC",
+        client,
+        auth,
+        create_user,
+        create_exchange,
+        create_session,
+        duration_minutes=60,
+        starts_at=datetime(2027, 5, 4, 12, 0),
+        host_timezone="UTC",
         agenda=[("Opening", 20), ("Debate", 50)],
     )
     page = client.get(f"/sessions/{session.id}").get_data(as_text=True)

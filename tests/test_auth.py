@@ -123,7 +123,8 @@ def test_password_change_requires_current_password(client, auth, create_user):
     user = create_user(email="bo@example.org")
     auth.login("bo@example.org")
     response = client.post(
-        "/profile/password", data={"current": "not it at all", "password": "new password 123", "confirm": "new password 123"}
+        "/profile/password",
+        data={"current": "not it at all", "password": "new password 123", "confirm": "new password 123"},
     )
     assert response.status_code == 200
     assert b'id="current-error"' in response.data
@@ -212,7 +213,11 @@ def test_profile_edit(client, auth, create_user):
     assert response.status_code == 302
     db.session.refresh(user)
     assert (user.display_name, user.country, user.locale, user.timezone, user.gender) == (
-        "Bo Lindqvist", "SE", "ru", "Europe/Stockholm", "non-binary",
+        "Bo Lindqvist",
+        "SE",
+        "ru",
+        "Europe/Stockholm",
+        "non-binary",
     )
     assert 'lang="ru"' in client.get("/profile").get_data(as_text=True)
 

@@ -15,8 +15,13 @@ def parse(data: bytes):
 def test_session_ics(client, create_exchange, create_session):
     exchange = create_exchange()
     session = create_session(
-        exchange, mode="open", title="Webinar: artists' statute", starts_at=datetime(2027, 2, 1, 11, 0),
-        host_timezone="Europe/Lisbon", duration_minutes=75, online_url="https://meet.example.org/statute",
+        exchange,
+        mode="open",
+        title="Webinar: artists' statute",
+        starts_at=datetime(2027, 2, 1, 11, 0),
+        host_timezone="Europe/Lisbon",
+        duration_minutes=75,
+        online_url="https://meet.example.org/statute",
         agenda=[("Presentation", 30), ("Questions", 45)],
     )
     response = client.get(f"/sessions/{session.id}/calendar.ics")
@@ -36,8 +41,9 @@ def test_session_ics(client, create_exchange, create_session):
 
 
 def test_session_ics_in_summer_time(client, create_exchange, create_session):
-    session = create_session(create_exchange(), mode="open", starts_at=datetime(2027, 7, 1, 11, 0),
-                             host_timezone="Europe/Lisbon")
+    session = create_session(
+        create_exchange(), mode="open", starts_at=datetime(2027, 7, 1, 11, 0), host_timezone="Europe/Lisbon"
+    )
     event = parse(client.get(f"/sessions/{session.id}/calendar.ics").data).walk("VEVENT")[0]
     assert event.decoded("dtstart").replace(tzinfo=None) == datetime(2027, 7, 1, 12, 0)  # UTC+1 in July
 

@@ -63,7 +63,11 @@ def test_invitation_email_accept_single_use(smtp_server, app, create_user, creat
     coord.post("/login", data={"email": "amina@example.org", "password": PASSWORD})
     response = coord.post(
         f"/exchanges/{exchange.id}/members",
-        data={"emails": "lucia@example.org, Joao@Example.org\nlucia@example.org", "role": "moderator", "side": "providing"},
+        data={
+            "emails": "lucia@example.org, Joao@Example.org\nlucia@example.org",
+            "role": "moderator",
+            "side": "providing",
+        },
     )
     assert response.status_code == 302
     assert sorted(m["To"] for m in smtp_server) == ["joao@example.org", "lucia@example.org"]
@@ -90,8 +94,12 @@ def test_invitation_email_accept_single_use(smtp_server, app, create_user, creat
 def test_expired_and_unknown_invitations_are_404(client, create_exchange, create_user):
     exchange = create_exchange()
     db.session.add(
-        Invitation(exchange=exchange, email="x@example.org", token_hash=hash_token("expired"),
-                   expires_at=utcnow() - timedelta(seconds=1))
+        Invitation(
+            exchange=exchange,
+            email="x@example.org",
+            token_hash=hash_token("expired"),
+            expires_at=utcnow() - timedelta(seconds=1),
+        )
     )
     db.session.commit()
     assert client.get("/invitations/expired").status_code == 404
@@ -104,10 +112,14 @@ def test_invite_form_rejects_bad_addresses(client, auth, create_user, create_exc
     exchange = create_exchange(coordinator)
     auth.login("amina@example.org")
     for emails in ("", "not an email", ",".join(f"p{i}@example.org" for i in range(51))):
-        response = client.post(f"/exchanges/{exchange.id}/members", data={"emails": emails, "role": "participant", "side": "seeking"})
+        response = client.post(
+            f"/exchanges/{exchange.id}/members", data={"emails": emails, "role": "participant", "side": "seeking"}
+        )
         assert response.status_code == 200
         assert b'id="emails-error"' in response.data
-    response = client.post(f"/exchanges/{exchange.id}/members", data={"emails": "a@example.org", "role": "king", "side": "seeking"})
+    response = client.post(
+        f"/exchanges/{exchange.id}/members", data={"emails": "a@example.org", "role": "king", "side": "seeking"}
+    )
     assert b'id="role-error"' in response.data
     assert smtp_server == []
 

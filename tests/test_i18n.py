@@ -23,9 +23,25 @@ def test_catalog_template_is_up_to_date(tmp_path):
     """Extraction from the code finds exactly the strings the template already has."""
     out = tmp_path / "fresh.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext",
-         "--no-location", "-o", str(out), "."],
-        cwd=BASE_DIR, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "--no-location",
+            "-o",
+            str(out),
+            ".",
+        ],
+        cwd=BASE_DIR,
+        check=True,
+        capture_output=True,
     )
     with open(out, "rb") as fh:
         fresh = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}

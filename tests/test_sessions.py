@@ -78,8 +78,16 @@ def test_status_machine(client, auth, create_user, create_exchange, create_sessi
     exchange = signed_in_coordinator(client, auth, create_user, create_exchange)
     session = create_session(exchange, status="draft")
     path = f"/sessions/{session.id}/status"
-    for target, expected in [("live", "draft"), ("scheduled", "scheduled"), ("ended", "scheduled"),
-                             ("live", "live"), ("draft", "live"), ("ended", "ended"), ("live", "ended"), ("bogus", "ended")]:
+    for target, expected in [
+        ("live", "draft"),
+        ("scheduled", "scheduled"),
+        ("ended", "scheduled"),
+        ("live", "live"),
+        ("draft", "live"),
+        ("ended", "ended"),
+        ("live", "ended"),
+        ("bogus", "ended"),
+    ]:
         client.post(path, data={"status": target})
         db.session.refresh(session)
         assert session.status == expected, target
@@ -116,8 +124,9 @@ def test_public_list_shows_only_published_open_sessions(client, create_exchange,
     create_session(exchange, mode="open", title="Public webinar")
     create_session(exchange, mode="open", status="draft", title="Draft webinar")
     create_session(exchange, mode="closed", title="Confidential round table")
-    create_session(exchange, mode="open", status="ended", title="Finished forum",
-                   starts_at=utcnow() - timedelta(days=3))
+    create_session(
+        exchange, mode="open", status="ended", title="Finished forum", starts_at=utcnow() - timedelta(days=3)
+    )
     for path in ("/", "/sessions/open"):
         page = client.get(path).get_data(as_text=True)
         assert "Public webinar" in page
@@ -169,7 +178,9 @@ def test_wrong_or_closed_codes_are_404(client, create_exchange, create_session):
     assert closed.title.encode() not in client.post("/join", data={"code": closed.join_code}).data
 
 
-def test_home_lists_my_exchanges_and_upcoming_sessions_in_my_zone(client, auth, create_user, create_exchange, create_session):
+def test_home_lists_my_exchanges_and_upcoming_sessions_in_my_zone(
+    client, auth, create_user, create_exchange, create_session
+):
     user = create_user(email="amina@example.org", timezone="Asia/Tokyo")
     exchange = create_exchange(user, title="Tokyo-Nairobi exchange")
     create_session(exchange, title="Soon", starts_at=datetime(2030, 1, 1, 0, 0))
@@ -181,7 +192,9 @@ def test_home_lists_my_exchanges_and_upcoming_sessions_in_my_zone(client, auth, 
     assert "9:00\u202fAM" in page  # midnight UTC is 9 in the morning in Tokyo
 
 
-def test_session_invitation_lets_an_outsider_into_one_closed_session(smtp_server, app, create_user, create_exchange, create_session):
+def test_session_invitation_lets_an_outsider_into_one_closed_session(
+    smtp_server, app, create_user, create_exchange, create_session
+):
     from conftest import PASSWORD, first_link, message_body
 
     coordinator = create_user(email="amina@example.org")

@@ -7,7 +7,13 @@ def test_home_renders(client):
 def test_register_login_logout(client, auth):
     response = client.post(
         "/register",
-        data={"display_name": "Ana", "email": "Ana@Example.org", "password": "long enough pw", "confirm": "long enough pw", "timezone": "Europe/Lisbon"},
+        data={
+            "display_name": "Ana",
+            "email": "Ana@Example.org",
+            "password": "long enough pw",
+            "confirm": "long enough pw",
+            "timezone": "Europe/Lisbon",
+        },
     )
     assert response.status_code == 302
     assert client.get("/profile").status_code == 200

@@ -59,9 +59,7 @@ def is_session_invitee(user, session: ExchangeSession) -> bool:
     if uid is None:
         return False
     return (
-        db.session.execute(
-            db.select(SessionInvitee.id).filter_by(user_id=uid, session_id=session.id)
-        ).first()
+        db.session.execute(db.select(SessionInvitee.id).filter_by(user_id=uid, session_id=session.id)).first()
         is not None
     )
 

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
-from ..forms_common import strip, country_choices, language_choices, timezone_choices, valid_timezone
+from ..forms_common import country_choices, language_choices, strip, timezone_choices, valid_timezone
 
 PASSWORD_RULES = [
     DataRequired(),

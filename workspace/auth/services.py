@@ -122,9 +122,7 @@ def request_password_reset(email: str) -> None:
 def find_password_reset(token: str) -> PasswordReset | None:
     if not token or len(token) > 100:
         return None
-    reset = db.session.execute(
-        db.select(PasswordReset).filter_by(token_hash=hash_token(token))
-    ).scalar_one_or_none()
+    reset = db.session.execute(db.select(PasswordReset).filter_by(token_hash=hash_token(token))).scalar_one_or_none()
     return reset if reset and reset.usable() else None
 
 

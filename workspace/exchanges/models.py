@@ -63,9 +63,7 @@ class Membership(db.Model):
     __table_args__ = (db.UniqueConstraint("exchange_id", "user_id"),)
 
     id = db.Column(db.Integer, primary_key=True)
-    exchange_id = db.Column(
-        db.Integer, db.ForeignKey("exchanges.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    exchange_id = db.Column(db.Integer, db.ForeignKey("exchanges.id", ondelete="CASCADE"), nullable=False, index=True)
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     role = db.Column(db.String(20), nullable=False, default=Role.PARTICIPANT)
     side = db.Column(db.String(20), nullable=False, default=Side.SEEKING)
@@ -91,12 +89,8 @@ class Invitation(db.Model):
     __tablename__ = "invitations"
 
     id = db.Column(db.Integer, primary_key=True)
-    exchange_id = db.Column(
-        db.Integer, db.ForeignKey("exchanges.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    session_id = db.Column(
-        db.Integer, db.ForeignKey("exchange_sessions.id", ondelete="CASCADE"), nullable=True
-    )
+    exchange_id = db.Column(db.Integer, db.ForeignKey("exchanges.id", ondelete="CASCADE"), nullable=False, index=True)
+    session_id = db.Column(db.Integer, db.ForeignKey("exchange_sessions.id", ondelete="CASCADE"), nullable=True)
     email = db.Column(db.String(254), nullable=False)
     role = db.Column(db.String(20), nullable=False, default=Role.PARTICIPANT)
     side = db.Column(db.String(20), nullable=False, default=Side.SEEKING)

@@ -35,7 +35,10 @@ def get_exchange(exchange_id: int, need: str = "view") -> Exchange:
 def exchanges_of(user: User) -> list[Exchange]:
     return list(
         db.session.execute(
-            db.select(Exchange).join(Membership).filter(Membership.user_id == user.id).order_by(Exchange.created_at.desc())
+            db.select(Exchange)
+            .join(Membership)
+            .filter(Membership.user_id == user.id)
+            .order_by(Exchange.created_at.desc())
         ).scalars()
     )
 
@@ -101,9 +104,7 @@ def _exchange_locale(exchange: Exchange) -> str:
 def find_invitation(token: str) -> Invitation | None:
     if not token or len(token) > 100:
         return None
-    invitation = db.session.execute(
-        db.select(Invitation).filter_by(token_hash=hash_token(token))
-    ).scalar_one_or_none()
+    invitation = db.session.execute(db.select(Invitation).filter_by(token_hash=hash_token(token))).scalar_one_or_none()
     return invitation if invitation and invitation.usable() else None
 
 
@@ -127,7 +128,9 @@ def accept_invitation(invitation: Invitation, user: User) -> str:
         ).scalar_one_or_none()
         if member is None:
             db.session.add(
-                Membership(exchange_id=invitation.exchange_id, user_id=user.id, role=invitation.role, side=invitation.side)
+                Membership(
+                    exchange_id=invitation.exchange_id, user_id=user.id, role=invitation.role, side=invitation.side
+                )
             )
         else:
             outcome = "already"

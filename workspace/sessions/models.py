@@ -71,9 +71,7 @@ class ExchangeSession(db.Model):
     __tablename__ = "exchange_sessions"
 
     id = db.Column(db.Integer, primary_key=True)
-    exchange_id = db.Column(
-        db.Integer, db.ForeignKey("exchanges.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    exchange_id = db.Column(db.Integer, db.ForeignKey("exchanges.id", ondelete="CASCADE"), nullable=False, index=True)
     title = db.Column(db.String(200), nullable=False)
     method = db.Column(db.String(20), nullable=False, default="workshop")
     phase = db.Column(db.String(20), nullable=False, default="implementation")

@@ -102,7 +102,9 @@ def upcoming_for(user, limit: int = 20) -> list[ExchangeSession]:
         .order_by(ExchangeSession.starts_at)
         .limit(limit * 2)
     ).scalars()
-    visible = [s for s in rows if (s.status == Status.LIVE or s.ends_at > now) and permissions.can_view_session(user, s)]
+    visible = [
+        s for s in rows if (s.status == Status.LIVE or s.ends_at > now) and permissions.can_view_session(user, s)
+    ]
     return visible[:limit]
 
 
