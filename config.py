@@ -67,6 +67,10 @@ class Config:
         self.LOGIN_ACCOUNT_LIMITS = env.get("LOGIN_ACCOUNT_LIMITS", "5 per 5 minutes;20 per hour")
         self.RESET_LIMITS = env.get("RESET_LIMITS", "5 per hour")
 
+        self.LIVE_RATE = float(env.get("LIVE_RATE", "5"))  # actions per second per connection
+        self.LIVE_BURST = float(env.get("LIVE_BURST", "20"))
+        self.LIVE_TICK_SECONDS = int(env.get("LIVE_TICK_SECONDS", "10"))
+
         self.INVITATION_DAYS = int(env.get("INVITATION_DAYS", "14"))
         self.PASSWORD_RESET_MINUTES = int(env.get("PASSWORD_RESET_MINUTES", "60"))
 

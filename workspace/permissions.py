@@ -83,3 +83,13 @@ def can_join_as_guest(session: ExchangeSession) -> bool:
 
 def is_publicly_listed(session: ExchangeSession) -> bool:
     return session.is_open and session.status in (Status.SCHEDULED, Status.LIVE)
+
+
+def can_moderate(user, session: ExchangeSession) -> bool:
+    """Run the live session: start and end it, move through the agenda, the timer, the lobby."""
+    return can_plan_sessions(user, session.exchange)
+
+
+def guest_may_enter(guest, session: ExchangeSession) -> bool:
+    """A guest belongs to one open session and counts only once a moderator (or the policy) admitted them."""
+    return guest is not None and guest.session_id == session.id and session.is_open and guest.status == "admitted"

@@ -81,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (home_bp, auth_bp, exchanges_bp, sessions_bp, agenda_bp):
         app.register_blueprint(bp)
+    from .realtime import events  # noqa: F401  (connect, disconnect, sync)
 
 
 def register_security(app: Flask) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort
 
 from ..extensions import db
+from ..sessions import live
 from ..sessions import services as session_services
 from .models import AgendaItem
 
@@ -29,6 +30,7 @@ def add_item(session, **fields) -> AgendaItem:
     item = AgendaItem(position=len(session.agenda_items), **fields)
     session.agenda_items.append(item)
     db.session.commit()
+    live.agenda_changed(session)
     return item
 
 
@@ -36,6 +38,7 @@ def update_item(item: AgendaItem, **fields) -> None:
     for name, value in fields.items():
         setattr(item, name, value)
     db.session.commit()
+    live.agenda_changed(item.session)
 
 
 def delete_item(item: AgendaItem) -> None:
@@ -43,6 +46,7 @@ def delete_item(item: AgendaItem) -> None:
     session.agenda_items.remove(item)
     _renumber(session.agenda_items)
     db.session.commit()
+    live.agenda_changed(session)
 
 
 def move_item(item: AgendaItem, offset: int) -> None:
@@ -53,7 +57,9 @@ def move_item(item: AgendaItem, offset: int) -> None:
     if 0 <= target < len(items):
         items.insert(target, items.pop(index))
         _renumber(items)
+        item.session.agenda_items.sort(key=lambda i: i.position)
         db.session.commit()
+        live.agenda_changed(item.session)
 
 
 def _renumber(items) -> None:

@@ -68,7 +68,10 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     if current_user.is_authenticated:
+        from ..realtime.access import revoke_login
+
         services.end_login_session(current_user.login_token)
+        revoke_login(current_user.login_token)
         logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("home.index"))

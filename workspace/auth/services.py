@@ -90,11 +90,15 @@ def end_login_session(token: str | None) -> None:
 
 
 def revoke_all_login_sessions(user: User, keep_token: str | None = None) -> None:
+    """Sign out every other browser, live connections included."""
+    from ..realtime.access import revoke_user_everywhere
+
     keep = hash_token(keep_token) if keep_token else None
     for login in user.login_sessions.filter_by(revoked_at=None):
         if login.token_hash != keep:
             login.revoked_at = utcnow()
     db.session.commit()
+    revoke_user_everywhere(user.id, keep_login_token=keep_token)
 
 
 def request_password_reset(email: str) -> None:

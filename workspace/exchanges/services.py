@@ -175,15 +175,24 @@ def _coordinators(exchange: Exchange) -> int:
 def change_member(member: Membership, role: str, side: str) -> None:
     if member.role == Role.COORDINATOR and role != Role.COORDINATOR and _coordinators(member.exchange) <= 1:
         raise LastCoordinator()
+    from ..realtime.access import revoke_user_in_exchange
+
+    changed = member.role != role
     member.role, member.side = role, side
     db.session.commit()
+    if changed:
+        revoke_user_in_exchange(member.user_id, member.exchange_id, "role_changed")
 
 
 def remove_member(member: Membership) -> None:
     if member.role == Role.COORDINATOR and _coordinators(member.exchange) <= 1:
         raise LastCoordinator()
+    from ..realtime.access import revoke_user_in_exchange
+
+    user_id, exchange_id = member.user_id, member.exchange_id
     db.session.delete(member)
     db.session.commit()
+    revoke_user_in_exchange(user_id, exchange_id, "removed")
 
 
 def team_balance(exchange: Exchange) -> dict[str, Counter]:

@@ -67,6 +67,15 @@ class InvalidTransition(ValueError):
     pass
 
 
+class GuestPolicy:
+    """Who may come in from an open session's link or code."""
+
+    OPEN = "open"  # admitted at once
+    LOBBY = "lobby"  # wait until a moderator admits them
+    NONE = "none"  # no guests
+    LABELS = {OPEN: _l("Admit guests at once"), LOBBY: _l("Hold guests in a lobby"), NONE: _l("No guests")}
+
+
 class ExchangeSession(db.Model):
     __tablename__ = "exchange_sessions"
 
@@ -85,6 +94,8 @@ class ExchangeSession(db.Model):
     working_languages = db.Column(db.JSON, nullable=False, default=list)
     expected_outcomes = db.Column(db.Text, nullable=False, default="")
     join_code = db.Column(db.String(16), nullable=False, unique=True, default=new_join_code)
+    guest_policy = db.Column(db.String(10), nullable=False, default=GuestPolicy.OPEN, server_default=GuestPolicy.OPEN)
+    capacity = db.Column(db.Integer, nullable=True)  # people present at once; None: no limit
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -182,6 +193,9 @@ class Guest(db.Model):
     )
     display_name = db.Column(db.String(60), nullable=False)
     token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    status = db.Column(db.String(10), nullable=False, default="admitted", server_default="admitted")
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     session = db.relationship(ExchangeSession)
+
+    ADMITTED, WAITING, REJECTED = "admitted", "waiting", "rejected"

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from .. import permissions
 from ..exchanges import services as exchange_services
 from ..i18n import select_timezone
+from ..realtime.protocol import Refused, messages
 from ..timeutil import from_utc, to_utc
 from . import bp, services
 from .calendar import session_ics
@@ -80,7 +81,7 @@ def change_status(session_id: int):
     session = services.get_session(session_id, need="edit")
     target = request.form.get("status", "")
     try:
-        services.change_status(session, target)
+        services.change_status(session, target, actor=f"u:{current_user.id}")
     except InvalidTransition:
         flash(_("This change of status is not possible now."), "error")
     else:
@@ -150,9 +151,15 @@ def join_session(code: str):
     if current_user.is_authenticated and request.method == "GET":
         form.display_name.data = current_user.display_name
     if form.validate_on_submit():
-        services.join_as_guest(session, form.display_name.data)
-        flash(_("Welcome, %(name)s. You have joined as a guest.", name=form.display_name.data), "success")
-        return redirect(url_for("sessions.detail", session_id=session.id))
+        try:
+            guest = services.join_as_guest(session, form.display_name.data)
+        except Refused as refused:
+            form.display_name.errors.append(messages()[refused.code])
+        else:
+            if guest.status == guest.WAITING:
+                return redirect(url_for("sessions.live", session_id=session.id))
+            flash(_("Welcome, %(name)s. You have joined as a guest.", name=form.display_name.data), "success")
+            return redirect(url_for("sessions.live", session_id=session.id))
     return render_template("sessions/join_session.html", form=form, session=session)
 
 
@@ -162,3 +169,18 @@ def leave(session_id: int):
     services.forget_guest(session)
     flash(_("You have left the session."), "info")
     return redirect(url_for("home.index"))
+
+
+@bp.route("/sessions/<int:session_id>/live")
+def live(session_id: int):
+    """The live room: presence, the agenda as it runs, the countdown. Open sessions need a name first."""
+    session = services.get_session(session_id)
+    guest = services.current_guest(session) if session.is_open else None
+    if not current_user.is_authenticated and guest is None:
+        return redirect(url_for("sessions.join_session", code=session.join_code))
+    return render_template(
+        "sessions/live.html",
+        session=session,
+        guest=guest,
+        can_moderate=permissions.can_moderate(current_user, session),
+    )

@@ -14,7 +14,16 @@ from ..exchanges.models import Exchange, Membership
 from ..extensions import db
 from ..timeutil import utcnow
 from ..tokens import hash_token, new_token
-from .models import ExchangeSession, Guest, Mode, SessionInvitee, Status, new_join_code, normalise_join_code
+from .models import (
+    ExchangeSession,
+    Guest,
+    InvalidTransition,
+    Mode,
+    SessionInvitee,
+    Status,
+    new_join_code,
+    normalise_join_code,
+)
 
 GUEST_COOKIE_KEY = "guests"
 
@@ -56,10 +65,22 @@ def update_session(session: ExchangeSession, **fields) -> None:
     db.session.commit()
 
 
-def change_status(session: ExchangeSession, target: str) -> None:
-    """Raises InvalidTransition for a step the state machine does not allow."""
-    session.move_to(target)
-    db.session.commit()
+def change_status(session: ExchangeSession, target: str, actor: str | None = None) -> None:
+    """Raises InvalidTransition for a step the state machine does not allow.
+
+    Going live and ending are live-room events too, so they are sequenced and broadcast.
+    """
+    from . import live
+
+    if not session.can_move_to(target):
+        raise InvalidTransition(f"{session.status} -> {target}")
+    if target == Status.LIVE:
+        live.start(session, actor, None)
+    elif target == Status.ENDED:
+        live.end(session, actor, None)
+    else:
+        session.move_to(target)
+        db.session.commit()
 
 
 def delete_session(session: ExchangeSession) -> bool:
@@ -120,10 +141,17 @@ def find_by_join_code(raw: str) -> ExchangeSession | None:
 
 def join_as_guest(session: ExchangeSession, display_name: str) -> Guest:
     """Create a guest and remember it in the signed cookie, so reloads and reconnects keep the identity."""
+    from .lobby import status_for_new_guest
+
+    status = status_for_new_guest(session)  # raises Refused('no_guests' | 'room_full')
     token = new_token()
-    guest = Guest(session=session, display_name=display_name[:60], token_hash=hash_token(token))
+    guest = Guest(session=session, display_name=display_name[:60], token_hash=hash_token(token), status=status)
     db.session.add(guest)
     db.session.commit()
+    if status == Guest.WAITING:
+        from .lobby import notify
+
+        notify(session)
     tokens = dict(cookie_session.get(GUEST_COOKIE_KEY, {}))
     tokens[str(session.id)] = token
     cookie_session[GUEST_COOKIE_KEY] = tokens

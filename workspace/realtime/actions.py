@@ -1,0 +1,88 @@
+"""The one wrapper every client action goes through: flood control, payload check, permission, ack."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import current_app, request
+from pydantic import BaseModel
+
+from ..extensions import db, socketio
+from ..sessions.models import ExchangeSession
+from .access import Viewer, resolve
+from .flood import flood
+from .protocol import Refused, parse, refusal, success
+
+
+@dataclass
+class Connection:
+    """What this worker remembers about one of its sockets (identity is re-checked on every action)."""
+
+    session_id: int
+    person: str
+    moderator: bool
+    lobby: bool
+
+
+connections: dict[str, Connection] = {}
+
+
+def current_viewer(conn: Connection) -> tuple[ExchangeSession, Viewer]:
+    """Re-check, from the database, that this person may still be here, and with what rights."""
+    session = db.session.get(ExchangeSession, conn.session_id)
+    try:
+        viewer = resolve(session)
+    except Refused:
+        socketio.server.disconnect(request.sid, namespace="/")
+        raise Refused("not_allowed") from None
+    if viewer.person != conn.person or viewer.lobby != conn.lobby:
+        # Signed in as someone else, or admitted from the lobby, since connecting: start afresh.
+        socketio.server.disconnect(request.sid, namespace="/")
+        raise Refused("not_allowed")
+    return session, viewer
+
+
+def live_action(name: str, schema: type[BaseModel], moderator: bool = False):
+    """Register a Socket.IO handler for `name` that always answers with an acknowledgement.
+
+    The wrapped function receives (session, viewer, payload) and returns an event, a dict for the
+    acknowledgement, or None.
+    """
+
+    def decorator(fn: Callable):
+        @wraps(fn)
+        def handler(payload=None):
+            sid = request.sid
+            conn = connections.get(sid)
+            try:
+                if conn is None:
+                    raise Refused("not_allowed")
+                cfg = current_app.config
+                if not flood.allow(sid, cfg["LIVE_RATE"], cfg["LIVE_BURST"]):
+                    if flood.abusive(sid):
+                        socketio.server.disconnect(sid, namespace="/")
+                    raise Refused("rate_limited")
+                data = parse(schema, payload)
+                session, viewer = current_viewer(conn)
+                if conn.lobby or (moderator and not viewer.moderator):
+                    raise Refused("not_allowed")
+                result = fn(session, viewer, data)
+            except Refused as refused:
+                db.session.rollback()
+                return refusal(refused.code, **refused.params)
+            except Exception:  # noqa: BLE001 - the connection stays up and the client is told
+                db.session.rollback()
+                current_app.logger.exception("live action %s failed", name)
+                return refusal("server_error")
+            if result is None:
+                return success()
+            if isinstance(result, dict):
+                return success(**result)
+            return success(seq=result.seq)
+
+        socketio.on_event(name, handler)
+        return handler
+
+    return decorator

@@ -1,0 +1,132 @@
+"""Connecting to a live room, leaving it, catching up, and refusing unknown events."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_socketio import join_room
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..extensions import db, socketio
+from ..sessions import live, lobby
+from ..sessions.models import ExchangeSession
+from ..timeutil import utcnow
+from . import presence
+from .access import resolve
+from .actions import Connection, connections, current_viewer
+from .flood import flood
+from .models import LiveConnection
+from .protocol import Refused, Sync, messages, parse, refusal
+from .services import events_since, last_seq, mods_room, person_room, room
+
+
+class ConnectAuth(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+    session: int = Field(ge=1, le=2**31)
+    since: int | None = Field(default=None, ge=0, le=2**31)
+
+
+def _refuse_connection(code: str):
+    from socketio.exceptions import ConnectionRefusedError
+
+    raise ConnectionRefusedError({"code": code, "message": messages().get(code, code)})
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    try:
+        params = ConnectAuth.model_validate(auth if isinstance(auth, dict) else {})
+    except ValidationError:
+        _refuse_connection("invalid")
+    session = db.session.get(ExchangeSession, params.session)
+    try:
+        viewer = resolve(session)
+        lobby.check_capacity(session, viewer)
+    except Refused as refused:
+        db.session.rollback()
+        _refuse_connection(refused.code)
+    presence.start_background(current_app)
+    sid = request.sid
+    presence.add(
+        LiveConnection(
+            sid=sid,
+            session_id=session.id,
+            person=viewer.person,
+            user_id=viewer.user_id,
+            guest_id=viewer.guest_id,
+            login_hash=viewer.login_hash,
+            name=viewer.name[:80],
+            role=viewer.role,
+            side=viewer.side,
+            lobby=viewer.lobby,
+            worker=presence.WORKER_ID,
+        )
+    )
+    connections[sid] = Connection(session.id, viewer.person, viewer.moderator, viewer.lobby)
+    join_room(person_room(session.id, viewer.person))
+    you = {"id": viewer.person, "name": viewer.name, "role": viewer.role, "moderator": viewer.moderator}
+    if viewer.lobby:
+        socketio.emit("welcome", {"you": you, "lobby": lobby.position(session, viewer.guest_id)}, to=sid)
+        lobby.notify(session)
+        return
+    join_room(room(session.id))
+    if viewer.moderator:
+        join_room(mods_room(session.id))
+    socketio.emit("welcome", {"you": you, **catch_up(session, params.since, viewer.moderator)}, to=sid)
+    if viewer.guest_id is not None:
+        lobby.notify(session)
+
+
+def catch_up(session: ExchangeSession, since: int | None, moderator: bool) -> dict:
+    """Exactly the missed events when a client says where it was; a fresh snapshot otherwise."""
+    body = {
+        "presence": [c.public() for c in presence.present(session.id)],
+        "server_time": utcnow().isoformat() + "Z",
+    }
+    if moderator:
+        body["lobby"] = lobby.waiting_wire(session)
+    if since is not None:
+        events = events_since(session.id, since, moderator)
+        if events is not None:
+            body["events"] = [e.wire() for e in events]
+            body["seq"] = events[-1].seq if events else max(since, last_seq(session.id, moderator))
+            return body
+    body["snapshot"] = live.snapshot(session, moderator)
+    body["seq"] = body["snapshot"]["seq"]
+    return body
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_reason):
+    sid = request.sid
+    conn = connections.pop(sid, None)
+    flood.forget(sid)
+    removed = presence.remove(sid)
+    if removed is not None and (removed.lobby or removed.guest_id):
+        session = db.session.get(ExchangeSession, removed.session_id)
+        if session is not None:
+            lobby.notify(session)
+    return conn
+
+
+@socketio.on("sync")
+def on_sync(payload=None):
+    """Ask for what was missed after `since` (after a gap, or a tick ahead of what the client has)."""
+    sid = request.sid
+    conn = connections.get(sid)
+    try:
+        if conn is None or conn.lobby:
+            raise Refused("not_allowed")
+        cfg = current_app.config
+        if not flood.allow(sid, cfg["LIVE_RATE"], cfg["LIVE_BURST"]):
+            raise Refused("rate_limited")
+        data = parse(Sync, payload)
+        session, viewer = current_viewer(conn)
+        return {"ok": True, **catch_up(session, data.since, viewer.moderator)}
+    except Refused as refused:
+        db.session.rollback()
+        return refusal(refused.code)
+
+
+@socketio.on("*")
+def on_unknown(event, *args):
+    return refusal("invalid")

@@ -1,0 +1,159 @@
+"""Who is in the room. Connections are rows shared by all workers; changes are coalesced per room.
+
+A person with several tabs (or several workers) counts once. A worker refreshes its rows every
+HEARTBEAT seconds; rows of a worker that died stop counting after STALE seconds and are cleaned up.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import timedelta
+
+from ..extensions import db, socketio
+from ..timeutil import utcnow
+from .models import LiveConnection
+
+WORKER_ID = uuid.uuid4().hex[:16]
+HEARTBEAT = 15
+STALE = 45
+FLUSH_EVERY = 1.0  # presence broadcasts per room at most once a second
+
+_lock = threading.Lock()
+_pending: dict[int, dict] = {}  # session_id -> {"joined": {person: info}, "left": set()}
+_started = False
+
+
+def _fresh_after():
+    return utcnow() - timedelta(seconds=STALE)
+
+
+def present(session_id: int, include_lobby: bool = False) -> list[LiveConnection]:
+    """One row per person present (the earliest connection), lobby guests left out unless asked."""
+    query = db.select(LiveConnection).filter(
+        LiveConnection.session_id == session_id, LiveConnection.seen_at > _fresh_after()
+    )
+    if not include_lobby:
+        query = query.filter(LiveConnection.lobby.is_(False))
+    people: dict[str, LiveConnection] = {}
+    for row in db.session.execute(query.order_by(LiveConnection.connected_at)).scalars():
+        people.setdefault(row.person, row)
+    return list(people.values())
+
+
+def count_present(session_id: int) -> int:
+    return db.session.execute(
+        db.select(db.func.count(db.distinct(LiveConnection.person))).filter(
+            LiveConnection.session_id == session_id,
+            LiveConnection.seen_at > _fresh_after(),
+            LiveConnection.lobby.is_(False),
+        )
+    ).scalar()
+
+
+def is_present(session_id: int, person: str, except_sid: str | None = None) -> bool:
+    query = db.select(LiveConnection.sid).filter(
+        LiveConnection.session_id == session_id,
+        LiveConnection.person == person,
+        LiveConnection.seen_at > _fresh_after(),
+    )
+    if except_sid:
+        query = query.filter(LiveConnection.sid != except_sid)
+    return db.session.execute(query.limit(1)).first() is not None
+
+
+def add(conn: LiveConnection) -> None:
+    already = is_present(conn.session_id, conn.person)
+    db.session.add(conn)
+    db.session.commit()
+    if not already and not conn.lobby:
+        _queue(conn.session_id, joined=conn.public())
+
+
+def remove(sid: str) -> LiveConnection | None:
+    conn = db.session.get(LiveConnection, sid)
+    if conn is None:
+        return None
+    db.session.delete(conn)
+    db.session.commit()
+    if not conn.lobby and not is_present(conn.session_id, conn.person):
+        _queue(conn.session_id, left=conn.person)
+    return conn
+
+
+def _queue(session_id: int, joined: dict | None = None, left: str | None = None) -> None:
+    with _lock:
+        pending = _pending.setdefault(session_id, {"joined": {}, "left": set()})
+        if joined:
+            pending["left"].discard(joined["id"])
+            pending["joined"][joined["id"]] = joined
+        if left:
+            if left in pending["joined"]:
+                pending["joined"].pop(left)
+            else:
+                pending["left"].add(left)
+
+
+def flush() -> None:
+    """Send each room's accumulated joins and leaves as one message."""
+    from .services import room
+
+    with _lock:
+        batch = dict(_pending)
+        _pending.clear()
+    for session_id, change in batch.items():
+        if change["joined"] or change["left"]:
+            socketio.emit(
+                "presence",
+                {
+                    "joined": list(change["joined"].values()),
+                    "left": sorted(change["left"]),
+                    "count": count_present(session_id),
+                },
+                to=room(session_id),
+            )
+
+
+def heartbeat() -> None:
+    """Keep this worker's rows fresh, and clear rows left behind by a worker that died."""
+    now = utcnow()
+    db.session.execute(db.update(LiveConnection).filter_by(worker=WORKER_ID).values(seen_at=now))
+    stale = list(
+        db.session.execute(db.select(LiveConnection).filter(LiveConnection.seen_at <= _fresh_after())).scalars()
+    )
+    for conn in stale:
+        db.session.delete(conn)
+    db.session.commit()
+    for conn in stale:
+        if not conn.lobby and not is_present(conn.session_id, conn.person):
+            _queue(conn.session_id, left=conn.person)
+
+
+def start_background(app) -> None:
+    """Once per worker process: the presence flusher, the heartbeat and the sequence tick."""
+    global _started
+    with _lock:
+        if _started:
+            return
+        _started = True
+    socketio.start_background_task(_loop, app._get_current_object() if hasattr(app, "_get_current_object") else app)
+
+
+def _loop(app) -> None:
+    from .ticks import tick
+
+    beats = 0
+    while True:
+        socketio.sleep(FLUSH_EVERY)
+        beats += 1
+        try:
+            with app.app_context():
+                flush()
+                if beats % HEARTBEAT == 0:
+                    heartbeat()
+                if beats % app.config["LIVE_TICK_SECONDS"] == 0:
+                    tick()
+        except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
+            app.logger.exception("presence loop failed; retrying")
+            with app.app_context():
+                db.session.rollback()
