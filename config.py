@@ -70,6 +70,11 @@ class Config:
         self.LIVE_RATE = float(env.get("LIVE_RATE", "5"))  # actions per second per connection
         self.LIVE_BURST = float(env.get("LIVE_BURST", "20"))
         self.LIVE_TICK_SECONDS = int(env.get("LIVE_TICK_SECONDS", "10"))
+        # Each worker refreshes its connection rows this often; rows of a dead worker stop counting after STALE.
+        self.LIVE_HEARTBEAT_SECONDS = int(env.get("LIVE_HEARTBEAT_SECONDS", "15"))
+        self.LIVE_STALE_SECONDS = int(env.get("LIVE_STALE_SECONDS", "45"))
+
+        self.PASSWORD_HASH_METHOD = env.get("PASSWORD_HASH_METHOD", "scrypt")  # werkzeug: scrypt n=2^15, r=8, p=1
 
         self.INVITATION_DAYS = int(env.get("INVITATION_DAYS", "14"))
         self.PASSWORD_RESET_MINUTES = int(env.get("PASSWORD_RESET_MINUTES", "60"))
@@ -94,6 +99,7 @@ class TestingConfig(Config):
         self.REMEMBER_COOKIE_SECURE = False
         self.PREFERRED_URL_SCHEME = "http"
         self.WTF_CSRF_ENABLED = False
+        self.PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 (same scheme, cheaper work factor: tests only)
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.MAIL_SERVER = None
         # In-process tests are not monkey patched; the live-server fixture runs wsgi.py with eventlet.

@@ -55,11 +55,29 @@ def app(config):
     app = create_app(config)
     app.test_client_class = IsolatedClient
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        _fresh_schema()
         yield app
         db.session.remove()
+        if db.engine.dialect.name == "sqlite":
+            db.drop_all()
+
+
+def _fresh_schema() -> None:
+    """An empty database per test: SQLite in memory is rebuilt; PostgreSQL is truncated (much faster)."""
+    if db.engine.dialect.name != "postgresql":
         db.drop_all()
+        db.create_all()
+        return
+    import sqlalchemy as sa
+
+    existing = set(sa.inspect(db.engine).get_table_names())
+    if set(db.metadata.tables) - existing:
+        db.drop_all()
+        db.create_all()
+        return
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture

@@ -13,8 +13,15 @@ from ..timeutil import utcnow
 from ..tokens import hash_token, new_token
 from .models import LoginSession, PasswordReset, User
 
-# Checked against when the email is unknown, so a miss costs the same time as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+_dummy_hashes: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """Checked against when the email is unknown, so a miss costs the same time as a wrong password."""
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash("not-a-real-password", method=method)
+    return _dummy_hashes[method]
 
 
 class EmailTaken(ValueError):
@@ -49,7 +56,7 @@ def authenticate(email: str, password: str) -> User | None:
     if user is None:
         from werkzeug.security import check_password_hash
 
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     return user if user.check_password(password) else None
 

@@ -26,8 +26,8 @@ class SessionEvent(db.Model):
 
     __tablename__ = "session_events"
     __table_args__ = (
-        db.UniqueConstraint("session_id", "seq"),
-        db.UniqueConstraint("session_id", "client_id"),
+        db.UniqueConstraint("session_id", "seq", name="uq_session_events_session_seq"),
+        db.UniqueConstraint("session_id", "client_id", name="uq_session_events_session_client"),
     )
 
     id = db.Column(db.Integer, primary_key=True)

@@ -1,7 +1,8 @@
 """Who is in the room. Connections are rows shared by all workers; changes are coalesced per room.
 
 A person with several tabs (or several workers) counts once. A worker refreshes its rows every
-HEARTBEAT seconds; rows of a worker that died stop counting after STALE seconds and are cleaned up.
+HEARTBEAT seconds; rows of a worker that died stop counting after STALE seconds and are cleaned up
+(LIVE_HEARTBEAT_SECONDS and LIVE_STALE_SECONDS in the configuration).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import timedelta
+
+from flask import current_app
 
 from ..extensions import db, socketio
 from ..timeutil import utcnow
@@ -25,7 +28,7 @@ _started = False
 
 
 def _fresh_after():
-    return utcnow() - timedelta(seconds=STALE)
+    return utcnow() - timedelta(seconds=current_app.config.get("LIVE_STALE_SECONDS", STALE))
 
 
 def present(session_id: int, include_lobby: bool = False) -> list[LiveConnection]:
@@ -149,7 +152,7 @@ def _loop(app) -> None:
         try:
             with app.app_context():
                 flush()
-                if beats % HEARTBEAT == 0:
+                if beats % app.config.get("LIVE_HEARTBEAT_SECONDS", HEARTBEAT) == 0:
                     heartbeat()
                 if beats % app.config["LIVE_TICK_SECONDS"] == 0:
                     tick()

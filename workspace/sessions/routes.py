@@ -7,13 +7,14 @@ from flask_login import current_user, login_required
 
 from .. import permissions
 from ..exchanges import services as exchange_services
+from ..exchanges.models import Role, Side
 from ..i18n import select_timezone
 from ..realtime.protocol import Refused, messages
 from ..timeutil import from_utc, to_utc
 from . import bp, services
 from .calendar import session_ics
 from .forms import GuestForm, JoinCodeForm, SessionForm, SessionInviteForm
-from .models import InvalidTransition, Status
+from .models import GuestPolicy, InvalidTransition, Status
 
 
 def _session_fields(form: SessionForm) -> dict:
@@ -183,4 +184,7 @@ def live(session_id: int):
         session=session,
         guest=guest,
         can_moderate=permissions.can_moderate(current_user, session),
+        # Labels the page's script needs for codes that arrive over the socket.
+        labels={"status": Status.LABELS, "role": Role.LABELS, "side": Side.LABELS, "refused": messages()},
+        policies=GuestPolicy.LABELS,
     )

@@ -1,8 +1,8 @@
 """live rooms: events, live state, connections, guest policy
 
-Revision ID: c21e56625620
+Revision ID: 1aa73a2a4fc8
 Revises: 32dd56125e75
-Create Date: 2026-11-28 10:37:26.659807
+Create Date: 2026-11-28 10:42:44.591852
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'c21e56625620'
+revision = '1aa73a2a4fc8'
 down_revision = '32dd56125e75'
 branch_labels = None
 depends_on = None
@@ -56,8 +56,8 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['session_id'], ['exchange_sessions.id'], name=op.f('fk_session_events_session_id_exchange_sessions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_session_events')),
-    sa.UniqueConstraint('session_id', 'client_id', name=op.f('uq_session_events_session_id')),
-    sa.UniqueConstraint('session_id', 'seq', name=op.f('uq_session_events_session_id'))
+    sa.UniqueConstraint('session_id', 'client_id', name='uq_session_events_session_client'),
+    sa.UniqueConstraint('session_id', 'seq', name='uq_session_events_session_seq')
     )
     with op.batch_alter_table('session_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_session_events_session_id'), ['session_id'], unique=False)
