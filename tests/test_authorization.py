@@ -34,7 +34,7 @@ VISITORS = (
 MEMBERS = ("coordinator", "moderator", "note_taker", "participant", "observer")
 SIGNED_IN = (*MEMBERS, "other_exchange", "invitee", "stranger")
 # ok: 2xx, or a 3xx that is not one of these two; login: sent to sign in; join: sent to give a guest name.
-OUTCOMES = {"ok", "login", "join", "403", "404"}
+OUTCOMES = {"ok", "login", "join", "page", "403", "404"}
 
 # Who may read the content of the closed scheduled session, and of the (closed) draft session.
 CLOSED_READERS = {*MEMBERS, "invitee"}
@@ -77,18 +77,20 @@ stranger         404     ok    404    ok
 
 # The live room: as the session page, but open sessions first ask people who are not signed in for a name
 # (the guest joined the open session, not the ended one).
+# The live room: members and invitees under their own name; anyone else into an open session only as a
+# guest (the guest form: "join"); an ended open session sends outsiders to its page ("page") instead.
 LIVE_ROOM = matrix("""
                  closed  open  draft  ended
-anonymous        404     join  404    join
-guest            404     ok    404    join
+anonymous        404     join  404    page
+guest            404     ok    404    page
 coordinator      ok      ok    ok     ok
 moderator        ok      ok    ok     ok
 note_taker       ok      ok    404    ok
 participant      ok      ok    404    ok
 observer         ok      ok    404    ok
-other_exchange   404     ok    404    ok
-invitee          ok      ok    404    ok
-stranger         404     ok    404    ok
+other_exchange   404     join  404    page
+invitee          ok      join  404    page
+stranger         404     join  404    page
 """)
 
 # Planning a session and its agenda: behind login; 403 if the visitor can see the session, else 404.
@@ -718,20 +720,22 @@ def visit_as(app, client, world: World, visitor: str) -> None:
 
 
 def redirect_kind(response) -> str | None:
-    """'login' for a bounce to the sign-in page, 'join' for one to a session's guest form."""
+    """'login': a bounce to the sign-in page; 'join': to a session's guest form; 'page': to a session's page."""
     if response.status_code not in (301, 302, 303, 307, 308):
         return None
     location = urlsplit(response.headers["Location"])
     if location.path == "/login" and "next=" in location.query:
         return "login"
-    return "join" if location.path.startswith("/join/") else None
+    if location.path.startswith("/join/"):
+        return "join"
+    return "page" if location.path.startswith("/sessions/") else None
 
 
 def assert_outcome(response, expected: str) -> None:
     status = response.status_code
     if expected == "ok":
-        assert 200 <= status < 400 and redirect_kind(response) is None, f"expected success, got {status}"
-    elif expected in ("login", "join"):
+        assert 200 <= status < 400 and redirect_kind(response) in (None, "page"), f"expected success, got {status}"
+    elif expected in ("login", "join", "page"):
         assert redirect_kind(response) == expected, f"expected a redirect ({expected}), got {status}"
     else:
         assert status == int(expected), f"expected {expected}, got {status}"

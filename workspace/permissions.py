@@ -73,6 +73,14 @@ def can_view_session(user, session: ExchangeSession) -> bool:
     return can_view_exchange(user, session.exchange) or is_session_invitee(user, session)
 
 
+def is_session_participant(user, session: ExchangeSession) -> bool:
+    """A member of the exchange or someone invited to this session: in the room under their own name.
+
+    Everyone else comes into an open session's room as a guest, under the session's guest policy.
+    """
+    return can_view_exchange(user, session.exchange) or is_session_invitee(user, session)
+
+
 def can_edit_session(user, session: ExchangeSession) -> bool:
     return can_plan_sessions(user, session.exchange)
 

@@ -14,7 +14,7 @@ from ..timeutil import from_utc, to_utc
 from . import bp, services
 from .calendar import session_ics
 from .forms import GuestForm, JoinCodeForm, SessionForm, SessionInviteForm
-from .models import GuestPolicy, InvalidTransition, Status
+from .models import Guest, GuestPolicy, InvalidTransition, Status
 
 
 def _session_fields(form: SessionForm) -> dict:
@@ -146,8 +146,8 @@ def join_session(code: str):
     session = services.find_by_join_code(code)
     if session is None:
         abort(404)
-    if permissions.can_view_exchange(current_user, session.exchange) or services.current_guest(session):
-        return redirect(url_for("sessions.detail", session_id=session.id))
+    if permissions.is_session_participant(current_user, session) or services.current_guest(session):
+        return redirect(url_for("sessions.live", session_id=session.id))
     form = GuestForm()
     if current_user.is_authenticated and request.method == "GET":
         form.display_name.data = current_user.display_name
@@ -176,9 +176,16 @@ def leave(session_id: int):
 def live(session_id: int):
     """The live room: presence, the agenda as it runs, the countdown. Open sessions need a name first."""
     session = services.get_session(session_id)
-    guest = services.current_guest(session) if session.is_open else None
-    if not current_user.is_authenticated and guest is None:
-        return redirect(url_for("sessions.join_session", code=session.join_code))
+    participant = permissions.is_session_participant(current_user, session)
+    guest = services.current_guest(session) if session.is_open and not participant else None
+    if guest is not None and guest.status == Guest.REJECTED:
+        services.forget_guest(session)
+        flash(_("A moderator has turned you away from this session."), "error")
+        return redirect(url_for("sessions.detail", session_id=session.id))
+    if not participant and guest is None:
+        if permissions.can_join_as_guest(session):
+            return redirect(url_for("sessions.join_session", code=session.join_code))
+        return redirect(url_for("sessions.detail", session_id=session.id))
     return render_template(
         "sessions/live.html",
         session=session,
