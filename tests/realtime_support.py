@@ -189,7 +189,7 @@ class LiveClient:
         self.received: list[tuple[str, object]] = []
         self.welcomes: list[dict] = []
         self.events: list[dict] = []
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.client = socketio.Client(reconnection=False)
         for name in ("presence", "tick", "lobby", "admitted", "revoked"):
             self.client.on(name, self._recorder(name))
