@@ -11,7 +11,8 @@ from babel.messages.pofile import read_po
 from config import BASE_DIR, LANGUAGES
 
 CATALOG_LANGUAGES = [lang for lang in LANGUAGES if lang != "en"]
-PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]")
+# Python placeholders, and the {name} ones the live page's script fills in.
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]|\{(\w+)\}")
 
 
 def catalog(lang):
