@@ -21,11 +21,24 @@ from workspace.extensions import socketio  # noqa: E402
 app = create_app()
 
 
+def _stop(signum, _frame) -> None:
+    """SIGTERM/SIGINT: drop this worker's live connections from presence, then exit."""
+    from workspace.realtime.presence import forget_worker
+
+    with app.app_context():
+        forget_worker()
+    raise SystemExit(0)
+
+
 def main() -> None:
+    import signal
+
     from flask_migrate import upgrade
 
     with app.app_context():
         upgrade()
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     print(f"Baraza is running: open http://{host}:{port}/ (Ctrl+C to stop)", flush=True)

@@ -55,9 +55,9 @@
   });
   socket.on("connect_error", (err) => {
     if (socket.active) return showConnection(); // a network failure: socket.io tries again with backoff
-    // Refused by the server. The protocol puts {code, message} in err.data; older servers put it in the message.
+    // Refused by the server: the protocol puts {code, message} in err.data.
     const data = err.data || {};
-    const code = data.code || (/'code': '(\w+)'/.exec(err.message || "") || [])[1] || "not_allowed";
+    const code = data.code || "not_allowed";
     stop(t("refused-" + code) || data.message || err.message);
   });
   socket.on("revoked", (data) => {

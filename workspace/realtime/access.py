@@ -34,7 +34,8 @@ def resolve(session: ExchangeSession | None) -> Viewer:
     if session is None:
         raise Refused("not_allowed")
     user = current_user
-    if user and user.is_authenticated:
+    signed_in = bool(user and user.is_authenticated)
+    if signed_in and permissions.is_session_participant(user, session):
         if not permissions.can_view_session(user, session):
             raise Refused("not_allowed")
         member = permissions.membership(user, session.exchange)
@@ -47,6 +48,7 @@ def resolve(session: ExchangeSession | None) -> Viewer:
             user_id=user.id,
             login_hash=hash_token(user.login_token) if user.login_token else None,
         )
+    # Everyone else, signed in or not, is in an open session's room as a guest, under its guest policy.
     token = (cookie_session.get(GUEST_COOKIE_KEY) or {}).get(str(session.id))
     guest = guest_from_token(session.id, token) if session.is_open else None
     if guest is None or guest.status == Guest.REJECTED or not permissions.can_view_session(None, session):
@@ -62,6 +64,9 @@ def resolve(session: ExchangeSession | None) -> Viewer:
         moderator=False,
         guest_id=guest.id,
         lobby=waiting,
+        # A signed-in guest's connections still end when that browser signs out.
+        user_id=user.id if signed_in else None,
+        login_hash=hash_token(user.login_token) if signed_in and user.login_token else None,
     )
 
 

@@ -28,7 +28,8 @@ class ConnectAuth(BaseModel):
 def _refuse_connection(code: str):
     from socketio.exceptions import ConnectionRefusedError
 
-    raise ConnectionRefusedError({"code": code, "message": messages().get(code, code)})
+    message = messages().get(code, code)
+    raise ConnectionRefusedError(message, {"code": code, "message": message})
 
 
 @socketio.on("connect")
@@ -80,15 +81,16 @@ def catch_up(session: ExchangeSession, since: int | None, moderator: bool) -> di
     """Exactly the missed events when a client says where it was; a fresh snapshot otherwise."""
     body = {
         "presence": [c.public() for c in presence.present(session.id)],
-        "server_time": utcnow().isoformat() + "Z",
+        "server_time": live.iso(utcnow()),
     }
     if moderator:
         body["lobby"] = lobby.waiting_wire(session)
-    if since is not None:
+    if since is not None and since <= last_seq(session.id, moderator):
+        # (A client ahead of the server, say after a restore from backup, gets a snapshot.)
         events = events_since(session.id, since, moderator)
         if events is not None:
             body["events"] = [e.wire() for e in events]
-            body["seq"] = events[-1].seq if events else max(since, last_seq(session.id, moderator))
+            body["seq"] = events[-1].seq if events else since
             return body
     body["snapshot"] = live.snapshot(session, moderator)
     body["seq"] = body["snapshot"]["seq"]

@@ -160,3 +160,11 @@ def _loop(app) -> None:
             app.logger.exception("presence loop failed; retrying")
             with app.app_context():
                 db.session.rollback()
+
+
+def forget_worker() -> None:
+    """On an orderly shutdown: this worker's connections stop counting at once, not after STALE seconds."""
+    rows = list(db.session.execute(db.select(LiveConnection).filter_by(worker=WORKER_ID)).scalars())
+    for conn in rows:
+        db.session.delete(conn)
+    db.session.commit()

@@ -16,11 +16,16 @@ from ..timeutil import utcnow
 from .models import ExchangeSession, GuestPolicy, Status
 
 
+def iso(value) -> str:
+    """UTC with milliseconds and a Z: what every browser's Date parses."""
+    return value.isoformat(timespec="milliseconds") + "Z"
+
+
 def timer_wire(state: LiveState | None) -> dict:
     if state is None or (state.timer_ends_at is None and state.timer_remaining is None):
         return {"running": False, "ends_at": None, "remaining": None}
     if state.timer_ends_at is not None:
-        return {"running": True, "ends_at": state.timer_ends_at.isoformat() + "Z", "remaining": None}
+        return {"running": True, "ends_at": iso(state.timer_ends_at), "remaining": None}
     return {"running": False, "ends_at": None, "remaining": state.timer_remaining}
 
 
@@ -179,7 +184,7 @@ def agenda_changed(session: ExchangeSession) -> None:
         if state.current_item_id not in _item_ids(session):
             state.current_item_id = None
             _stop_timer(state)
-        return {"agenda": agenda_wire(session), "current_item_id": state.current_item_id}
+        return {"agenda": agenda_wire(session), "current_item_id": state.current_item_id, "timer": timer_wire(state)}
 
     event, _dup = commit_event(session.id, "agenda.changed", mutate=mutate)
     broadcast(event)
@@ -189,7 +194,7 @@ def snapshot(session: ExchangeSession, moderator: bool) -> dict:
     state = db.session.get(LiveState, session.id)
     return {
         "seq": last_seq(session.id, moderator),
-        "server_time": utcnow().isoformat() + "Z",
+        "server_time": iso(utcnow()),
         "session": {
             "id": session.id,
             "title": session.title,
@@ -198,7 +203,7 @@ def snapshot(session: ExchangeSession, moderator: bool) -> dict:
             "guest_policy": session.guest_policy,
             "capacity": session.capacity,
             "duration_minutes": session.duration_minutes,
-            "starts_at": session.starts_at.isoformat() + "Z",
+            "starts_at": iso(session.starts_at),
         },
         "agenda": agenda_wire(session),
         "current_item_id": state.current_item_id if state else None,
