@@ -27,7 +27,8 @@ def _stop(signum, _frame) -> None:
 
     with app.app_context():
         forget_worker()
-    raise SystemExit(0)
+    # Not SystemExit: under eventlet the signal may land in any greenlet, which would swallow it.
+    os._exit(0)
 
 
 def main() -> None:

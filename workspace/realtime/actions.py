@@ -44,6 +44,15 @@ def current_viewer(conn: Connection) -> tuple[ExchangeSession, Viewer]:
     return session, viewer
 
 
+def check_flood(sid: str) -> None:
+    """Raises Refused('rate_limited'); a connection that keeps going after being told is closed."""
+    cfg = current_app.config
+    if not flood.allow(sid, cfg["LIVE_RATE"], cfg["LIVE_BURST"]):
+        if flood.abusive(sid):
+            socketio.server.disconnect(sid, namespace="/")
+        raise Refused("rate_limited")
+
+
 def live_action(name: str, schema: type[BaseModel], moderator: bool = False):
     """Register a Socket.IO handler for `name` that always answers with an acknowledgement.
 
@@ -59,11 +68,7 @@ def live_action(name: str, schema: type[BaseModel], moderator: bool = False):
             try:
                 if conn is None:
                     raise Refused("not_allowed")
-                cfg = current_app.config
-                if not flood.allow(sid, cfg["LIVE_RATE"], cfg["LIVE_BURST"]):
-                    if flood.abusive(sid):
-                        socketio.server.disconnect(sid, namespace="/")
-                    raise Refused("rate_limited")
+                check_flood(sid)
                 data = parse(schema, payload)
                 session, viewer = current_viewer(conn)
                 if conn.lobby or (moderator and not viewer.moderator):

@@ -12,7 +12,7 @@ from ..sessions.models import ExchangeSession
 from ..timeutil import utcnow
 from . import presence
 from .access import resolve
-from .actions import Connection, connections, current_viewer
+from .actions import Connection, check_flood, connections, current_viewer
 from .flood import flood
 from .models import LiveConnection
 from .protocol import Refused, Sync, messages, parse, refusal
@@ -32,8 +32,24 @@ def _refuse_connection(code: str):
     raise ConnectionRefusedError(message, {"code": code, "message": message})
 
 
+def _sent_as_event() -> bool:
+    """A connected client can send an event *named* "connect" or "disconnect", and Socket.IO hands it to
+    those handlers; the real calls come while the socket is not yet, or no longer, connected."""
+    return socketio.server.manager.is_connected(request.sid, "/")
+
+
+def _refuse_event() -> dict:
+    try:
+        check_flood(request.sid)
+    except Refused as refused:
+        return refusal(refused.code)
+    return refusal("invalid")
+
+
 @socketio.on("connect")
 def on_connect(auth=None):
+    if _sent_as_event():
+        return _refuse_event()
     try:
         params = ConnectAuth.model_validate(auth if isinstance(auth, dict) else {})
     except ValidationError:
@@ -99,6 +115,8 @@ def catch_up(session: ExchangeSession, since: int | None, moderator: bool) -> di
 
 @socketio.on("disconnect")
 def on_disconnect(*_reason):
+    if _sent_as_event():
+        return _refuse_event()
     sid = request.sid
     conn = connections.pop(sid, None)
     flood.forget(sid)
@@ -118,9 +136,7 @@ def on_sync(payload=None):
     try:
         if conn is None or conn.lobby:
             raise Refused("not_allowed")
-        cfg = current_app.config
-        if not flood.allow(sid, cfg["LIVE_RATE"], cfg["LIVE_BURST"]):
-            raise Refused("rate_limited")
+        check_flood(sid)
         data = parse(Sync, payload)
         session, viewer = current_viewer(conn)
         return {"ok": True, **catch_up(session, data.since, viewer.moderator)}
@@ -131,4 +147,4 @@ def on_sync(payload=None):
 
 @socketio.on("*")
 def on_unknown(event, *args):
-    return refusal("invalid")
+    return _refuse_event()
