@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import warnings
 from pathlib import Path
 
@@ -19,14 +18,6 @@ from config import BASE_DIR
 pytestmark = pytest.mark.browser
 
 AXE_PATH = BASE_DIR / "node_modules/axe-core/axe.min.js"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DEMO_EMAIL, DEMO_PASSWORD = "amina@demo.baraza", "demo-baraza-2026"
 SCREENSHOT = Path("/tmp/ar-session.png")
 DESKTOP = {"width": 1280, "height": 800}
@@ -34,22 +25,6 @@ PHONE = {"width": 390, "height": 844}
 
 
 # --- fixtures ---------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One chromium for the whole module; a missing chromium is a failure, not a skip (CI installs it)."""
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is not on PATH: install Debian's chromium package (never `playwright install`)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ stops and starts it on the same port and database.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -22,34 +21,10 @@ from workspace.realtime.models import SessionEvent
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 AXE_PATH = BASE_DIR / "node_modules/axe-core/axe.min.js"
 PHONE = {"width": 390, "height": 844}
 SCREENSHOT = Path("/tmp/live-ar.png")
 BACK = 20_000  # ms: a restarted server takes a few seconds, and socket.io waits up to 5 s between attempts
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One chromium for the module; a missing chromium is a failure, not a skip."""
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is not on PATH: install Debian's chromium package (never `playwright install`)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture(scope="module")

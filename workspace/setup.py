@@ -6,7 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -113,7 +113,3 @@ def register_commands(app: Flask) -> None:
     from . import commands
 
     commands.init_app(app)
-
-
-def wants_json() -> bool:
-    return request.accept_mimetypes.best == "application/json"
