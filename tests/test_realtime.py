@@ -215,10 +215,6 @@ def membership_id(data, world, kind: str) -> int:
         ).scalar_one()
 
 
-def data_of(server):
-    return server_app(server)
-
-
 def session_texts(data, session_id: int) -> list[str]:
     """The title and agenda titles of a session: what must never reach someone refused."""
     with data.app_context():
@@ -612,13 +608,13 @@ def test_refusals_are_in_the_language_of_the_person(server, data, world, connect
         db.session.commit()
     peer = connect(http_session(server, world.emails["participant"]), world.sessions["closed_live"])
     ack = peer.act("agenda.next")
-    assert ack["error"]["code"] == "not_allowed"
     _, error = refused(server, http_session(server, world.emails["outsider"]), world.sessions["closed"])
-    assert error["code"] == "not_allowed"
-    for code in ("not_allowed",):
-        assert _french(ENGLISH[code]) != ENGLISH[code], "no French text in the catalog"
-    assert ack["error"]["message"] == _french(ENGLISH["not_allowed"])
-    assert error["message"] == _french(ENGLISH["not_allowed"])
+    french = _french(ENGLISH["not_allowed"])
+    assert french != ENGLISH["not_allowed"], "no French text in the catalog"
+    assert ack["error"] == error == {"code": "not_allowed", "message": french}
+    # Someone else in the same room still reads English.
+    other = connect(http_session(server, world.emails["observer"]), world.sessions["closed_live"])
+    assert other.act("agenda.next")["error"]["message"] == ENGLISH["not_allowed"]
 
 
 def flood(client: Client, event: str, payload: dict, times: int = 60) -> list[str]:
@@ -629,7 +625,9 @@ def flood(client: Client, event: str, payload: dict, times: int = 60) -> list[st
             break
         try:
             ack = client.call(event, {**payload, "cid": uuid.uuid4().hex} if "cid" in payload else payload, timeout=1)
-        except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError):
+        except socketio.exceptions.TimeoutError:
+            continue  # the connection was closed with this call unanswered (checked at the top)
+        except socketio.exceptions.BadNamespaceError:
             break
         codes.append("ok" if ack.get("ok") else ack["error"]["code"])
     client.wait_disconnected()
@@ -662,6 +660,12 @@ def test_flooding_is_refused_then_disconnected_while_others_carry_on(tmp_path_fa
         assert "rate_limited" in flood(by_sync, "sync", {"since": 0})
         assert "rate_limited" in flood(by_junk, "junk.event", {})
         assert calm.connected
+        # An event literally named "*" whose payload is another connection's sid makes Flask-SocketIO run the
+        # catch-all as that connection: it must not be charged for it, let alone closed.
+        spoofer = client(browser, live)
+        for _ in range(30):
+            assert error_of(spoofer.call("*", calm.client.get_sid("/"), timeout=2)) == "invalid"
+        assert calm.connected and error_of(calm.act("agenda.next")) == "not_allowed"
         # Another connection of the same person starts with its own allowance.
         assert client(browser, live).act("agenda.next")["ok"]
     finally:
@@ -744,6 +748,7 @@ def test_a_connection_from_another_site_is_refused(server, world, login, connect
     closed = world.sessions["closed"]
     for transports in (["websocket"], ["polling"]):
         client, error = refused(server, browser, closed, transports=transports, origin="http://evil.example")
+        assert isinstance(error, str)  # refused at the handshake, before any Socket.IO connection
         assert "snapshot" not in json.dumps(client.received)
         same_origin = connect(browser, closed, transports=transports, origin=server.url)
         assert same_origin.welcomes[0]["you"]["moderator"] is True
@@ -916,14 +921,14 @@ def test_with_no_guests_the_join_form_refuses_and_waiting_guests_are_told(server
     assert_refused(server, waiting, room, "no_guests")  # joined before; may no longer wait
 
 
-def test_capacity_refuses_a_third_person_but_not_moderators(server, lobby_world, connect):
+def test_capacity_refuses_a_third_person_but_not_moderators(server, data, lobby_world, connect):
     world, small = lobby_world, lobby_world.sessions["small"]
     browsers = {kind: http_session(server, world.emails[kind]) for kind in ("participant", "note_taker", "observer")}
     tab1 = connect(browsers["participant"], small)
     tab2 = connect(browsers["participant"], small)  # a second tab of someone present is not a second person
     connect(browsers["note_taker"], small)
     client = assert_refused(server, browsers["observer"], small, "room_full")
-    assert not [s for s in session_texts(data_of(server), small) if s in json.dumps(client.received)]
+    assert not [s for s in session_texts(data, small) if s in json.dumps(client.received)]
     mod = connect(http_session(server, world.emails["moderator"]), small)  # moderators always get in
     assert mod.welcomes[0]["you"]["moderator"] is True
     response = join(server, requests.Session(), world.codes["small"], "Late")
@@ -993,6 +998,8 @@ def test_the_server_survives_bad_input(server, world, login, connect):
         ("", {}),
         ("message", {}),
         ("x" * 5000, {}),
+        ("agenda.next", ({"cid": "abcdefgh12"}, "a second argument")),
+        ("sync", ({"since": 0}, {"since": 1})),
     ]
     for event, payload in junk:
         ack = victim.call(event, payload, timeout=5)

@@ -62,13 +62,15 @@ def live_action(name: str, schema: type[BaseModel], moderator: bool = False):
 
     def decorator(fn: Callable):
         @wraps(fn)
-        def handler(payload=None):
+        def handler(payload=None, *extra):
             sid = request.sid
             conn = connections.get(sid)
             try:
                 if conn is None:
                     raise Refused("not_allowed")
                 check_flood(sid)
+                if extra:  # one object per action; without this a second argument goes unanswered
+                    raise Refused("invalid")
                 data = parse(schema, payload)
                 session, viewer = current_viewer(conn)
                 if conn.lobby or (moderator and not viewer.moderator):

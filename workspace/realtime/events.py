@@ -129,7 +129,7 @@ def on_disconnect(*_reason):
 
 
 @socketio.on("sync")
-def on_sync(payload=None):
+def on_sync(payload=None, *extra):
     """Ask for what was missed after `since` (after a gap, or a tick ahead of what the client has)."""
     sid = request.sid
     conn = connections.get(sid)
@@ -137,6 +137,8 @@ def on_sync(payload=None):
         if conn is None or conn.lobby:
             raise Refused("not_allowed")
         check_flood(sid)
+        if extra:
+            raise Refused("invalid")
         data = parse(Sync, payload)
         session, viewer = current_viewer(conn)
         return {"ok": True, **catch_up(session, data.since, viewer.moderator)}
@@ -147,4 +149,8 @@ def on_sync(payload=None):
 
 @socketio.on("*")
 def on_unknown(event, *args):
+    if not isinstance(event, str) or socketio.server.manager.is_connected(event, "/"):
+        # An event literally named "*": Flask-SocketIO then reads the sender's sid as the event name and the
+        # payload as the sid, so request.sid need not be the sender's. Answer without touching that socket.
+        return refusal("invalid")
     return _refuse_event()
