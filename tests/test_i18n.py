@@ -146,3 +146,9 @@ def test_browser_time_zone_cookie_is_used_for_visitors(client, create_exchange, 
     assert "14:30" in client.get(f"/sessions/{session.id}").get_data(as_text=True)
     client.set_cookie("baraza_tz", "Not/AZone")
     assert client.get(f"/sessions/{session.id}").status_code == 200
+
+
+def test_zone_label_names_utc_plainly(client):
+    client.set_cookie("baraza_tz", "UTC")
+    page = client.get("/").get_data(as_text=True)
+    assert "Times are shown in UTC." in page and "Unknown" not in page

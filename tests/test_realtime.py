@@ -1014,3 +1014,36 @@ def test_the_server_survives_bad_input(server, world, login, connect):
     assert requests.get(server.url + "/healthz", timeout=5).ok
     assert mod.act("agenda.next") == {"ok": True, "seq": 1}
     assert connect(login("observer"), closed_live).welcomes[0]["seq"] == 1
+
+
+def test_editing_the_agenda_on_its_page_reaches_the_live_room(server, world, login, connect):
+    """Planners edit the agenda over HTTP; the room gets it as a sequenced event, and late joiners too."""
+    session_id, items = world.sessions["closed_live"], world.items["closed_live"]
+    coordinator = login("coordinator")
+    peer = connect(login("participant"), session_id)
+    assert connect(login("moderator"), session_id).act("agenda.set_current", item_id=items[2])["ok"]
+    peer.wait_for(lambda: any(e["type"] == "agenda.current" for e in peer.events), what="current item")
+
+    response = post_form(
+        server,
+        coordinator,
+        f"/agenda/{items[0]}/edit",
+        f"/agenda/{items[0]}/edit",
+        {"title": "Opening, renamed live", "minutes": "12"},
+    )
+    assert response.status_code == 302
+    changed = peer.wait_for(lambda: [e for e in peer.events if e["type"] == "agenda.changed"], what="agenda.changed")
+    agenda = changed[-1]["data"]["agenda"]
+    assert agenda[0]["title"] == "Opening, renamed live" and agenda[0]["minutes"] == 12
+    assert changed[-1]["data"]["current_item_id"] == items[2]  # the room stays where it was
+
+    # Deleting the current item clears it (and its countdown) for everyone.
+    post_form(server, coordinator, f"/sessions/{session_id}/agenda", f"/agenda/{items[2]}/delete", {})
+    cleared = peer.wait_for(
+        lambda: [e for e in peer.events if e["type"] == "agenda.changed" and e["data"]["current_item_id"] is None],
+        what="current item cleared",
+    )
+    assert [i["id"] for i in cleared[-1]["data"]["agenda"]] == items[:2]
+    late = connect(login("observer"), session_id)
+    snapshot = late.welcomes[0]["snapshot"]
+    assert snapshot["current_item_id"] is None and snapshot["agenda"][0]["title"] == "Opening, renamed live"

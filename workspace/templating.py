@@ -34,6 +34,8 @@ def time_in(value: datetime, zone: str | None = None) -> str:
 
 def zone_label(zone: str | None = None) -> str:
     tz = _zone(zone)
+    if tz.key in ("UTC", "Etc/UTC"):
+        return "UTC"  # CLDR would say "Unknown Region (UTC) Time"
     return f"{get_timezone_name(tz, locale=get_locale())} ({tz.key.replace('_', ' ')})"
 
 
