@@ -43,11 +43,26 @@ def main() -> None:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     print(f"Baraza is running: open http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
-    kwargs = {}
     if ASYNC_MODE == "eventlet":
-        # eventlet's server accepts 1,024 connections unless told otherwise.
-        kwargs["max_size"] = app.config["MAX_CONNECTIONS"]
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, **kwargs)
+        serve_eventlet(host, port)
+    else:
+        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
+
+
+def serve_eventlet(host: str, port: int) -> None:
+    """What socketio.run does under eventlet, plus two settings it does not expose.
+
+    - max_size: eventlet's server accepts 1,024 connections unless told otherwise;
+    - TCP_NODELAY (inherited by accepted sockets): small packets such as acknowledgements go out at
+      once instead of waiting for the peer's delayed ACK (measured: ~60 ms -> ~15 ms per action).
+    """
+    import socket
+
+    import eventlet.wsgi
+
+    listener = eventlet.listen((host, port))
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    eventlet.wsgi.server(listener, app, max_size=app.config["MAX_CONNECTIONS"], log_output=app.debug)
 
 
 if __name__ == "__main__":
