@@ -215,3 +215,20 @@ def test_session_invitation_lets_an_outsider_into_one_closed_session(
     assert expert.get(f"/sessions/{closed.id}").status_code == 200
     assert expert.get(f"/sessions/{other.id}").status_code == 404
     assert expert.get(f"/exchanges/{exchange.id}").status_code == 404
+
+
+def test_guest_policy_and_capacity_are_planned_with_the_session(client, auth, create_user, create_exchange):
+    exchange = signed_in_coordinator(client, auth, create_user, create_exchange)
+    response = client.post(
+        f"/exchanges/{exchange.id}/sessions/new",
+        data=session_form(mode="open", guest_policy="lobby", capacity="120"),
+    )
+    assert response.status_code == 302
+    session = db.session.execute(db.select(ExchangeSession)).scalar_one()
+    assert (session.guest_policy, session.capacity) == ("lobby", 120)
+    for bad in ({"guest_policy": "everyone"}, {"capacity": "0"}, {"capacity": "lots"}):
+        response = client.post(f"/sessions/{session.id}/edit", data=session_form(mode="open", **bad))
+        assert response.status_code == 200 and b'class="error"' in response.data, bad
+    client.post(f"/sessions/{session.id}/edit", data=session_form(mode="open", guest_policy="open", capacity=""))
+    db.session.refresh(session)
+    assert (session.guest_policy, session.capacity) == ("open", None)

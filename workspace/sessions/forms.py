@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from ..exchanges.forms import email_list_field
 from ..forms_common import timezone_choices, valid_timezone, working_language_choices
-from .models import Method, Mode, Phase
+from .models import GuestPolicy, Method, Mode, Phase
 
 
 class SessionForm(FlaskForm):
@@ -45,6 +45,12 @@ class SessionForm(FlaskForm):
     online_url = URLField(_l("Online link"), validators=[Optional(), Length(max=500)])
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=300)])
     working_languages = SelectMultipleField(_l("Working languages"), validators=[Optional()])
+    guest_policy = SelectField(_l("Guests"), choices=list(GuestPolicy.LABELS.items()), default=GuestPolicy.OPEN)
+    capacity = IntegerField(
+        _l("Capacity (people)"),
+        validators=[Optional(), NumberRange(min=1, max=100_000)],
+        description=_l("Leave empty for no limit."),
+    )
     expected_outcomes = TextAreaField(_l("Expected outcomes"), validators=[Optional(), Length(max=5000)])
 
     def __init__(self, *args, **kwargs):

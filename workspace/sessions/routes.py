@@ -30,6 +30,8 @@ def _session_fields(form: SessionForm) -> dict:
         "venue": (form.venue.data or "").strip(),
         "working_languages": form.working_languages.data,
         "expected_outcomes": (form.expected_outcomes.data or "").strip(),
+        "guest_policy": form.guest_policy.data,
+        "capacity": form.capacity.data,
     }
 
 
