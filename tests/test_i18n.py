@@ -2,13 +2,13 @@
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
 from config import BASE_DIR, LANGUAGES
+from workspace.commands import extract_argv
 
 CATALOG_LANGUAGES = [lang for lang in LANGUAGES if lang != "en"]
 # Python placeholders, and the {name} ones the live page's script fills in.
@@ -23,27 +23,7 @@ def catalog(lang):
 def test_catalog_template_is_up_to_date(tmp_path):
     """Extraction from the code finds exactly the strings the template already has."""
     out = tmp_path / "fresh.pot"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "babel.messages.frontend",
-            "extract",
-            "-F",
-            "babel.cfg",
-            "-k",
-            "_l",
-            "-k",
-            "lazy_gettext",
-            "--no-location",
-            "-o",
-            str(out),
-            ".",
-        ],
-        cwd=BASE_DIR,
-        check=True,
-        capture_output=True,
-    )
+    subprocess.run(extract_argv(str(out)), cwd=BASE_DIR, check=True, capture_output=True)
     with open(out, "rb") as fh:
         fresh = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
     with open(BASE_DIR / "translations" / "messages.pot", "rb") as fh:
