@@ -89,8 +89,6 @@ def on_connect(auth=None):
     if viewer.moderator:
         join_room(mods_room(session.id))
     socketio.emit("welcome", {"you": you, **catch_up(session, params.since, viewer.moderator)}, to=sid)
-    if viewer.guest_id is not None:
-        lobby.notify(session)
 
 
 def catch_up(session: ExchangeSession, since: int | None, moderator: bool) -> dict:
@@ -120,11 +118,8 @@ def on_disconnect(*_reason):
     sid = request.sid
     conn = connections.pop(sid, None)
     flood.forget(sid)
-    removed = presence.remove(sid)
-    if removed is not None and (removed.lobby or removed.guest_id):
-        session = db.session.get(ExchangeSession, removed.session_id)
-        if session is not None:
-            lobby.notify(session)
+    # The lobby's queue is Guest rows, not connections: leaving changes presence only.
+    presence.remove(sid)
     return conn
 
 
