@@ -290,6 +290,14 @@ def both_subscribed(redis_server: RedisProcess, timeout: float = 10) -> None:
     wait_until(lambda: redis_server.subscribers() == 2, "both workers subscribed to Redis", timeout, every=0.1)
 
 
+def two_on_each(clients: list, a: LiveServer, b: LiveServer, world, redis_server: RedisProcess) -> tuple:
+    """Moderator and participant on worker A, coordinator and note-taker on B, both workers listening."""
+    pair_a = [join(clients, a, world, role, "closed") for role in ("moderator", "participant")]
+    pair_b = [join(clients, b, world, role, "closed") for role in ("coordinator", "note_taker")]
+    both_subscribed(redis_server)
+    return (*pair_a, *pair_b)
+
+
 def person(world, role: str) -> str:
     return f"u:{world.users[role]}"
 
@@ -337,12 +345,7 @@ def test_two_workers_share_actions_presence_and_state(workers, redis_server, cli
     items = world.items["closed"]
     sid = world.sessions["closed"]
 
-    mod_a = join(clients, a, world, "moderator", "closed")
-    part_a = join(clients, a, world, "participant", "closed")
-    coord_b = join(clients, b, world, "coordinator", "closed")
-    note_b = join(clients, b, world, "note_taker", "closed")
-    both_subscribed(redis_server)
-    everyone = [mod_a, part_a, coord_b, note_b]
+    mod_a, part_a, coord_b, note_b = everyone = two_on_each(clients, a, b, world, redis_server)
 
     # Two processes really: each connection row names the worker that holds it.
     rows = connection_rows(a, sid)
@@ -531,12 +534,7 @@ def test_redis_restart_loses_nothing(workers, redis_server, clients):
     sid = world.sessions["closed"]
     items = world.items["closed"]
 
-    mod_a = join(clients, a, world, "moderator", "closed")
-    part_a = join(clients, a, world, "participant", "closed")
-    coord_b = join(clients, b, world, "coordinator", "closed")
-    note_b = join(clients, b, world, "note_taker", "closed")
-    both_subscribed(redis_server)
-    everyone = [mod_a, part_a, coord_b, note_b]
+    mod_a, part_a, coord_b, note_b = everyone = two_on_each(clients, a, b, world, redis_server)
 
     assert acked(mod_a.client.act("session.start")) == 1
     assert acked(coord_b.client.act("timer.start", seconds=600)) == 2
