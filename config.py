@@ -73,6 +73,8 @@ class Config:
         # Each worker refreshes its connection rows this often; rows of a dead worker stop counting after STALE.
         self.LIVE_HEARTBEAT_SECONDS = int(env.get("LIVE_HEARTBEAT_SECONDS", "15"))
         self.LIVE_STALE_SECONDS = int(env.get("LIVE_STALE_SECONDS", "45"))
+        # How long authors may still edit or withdraw a contribution.
+        self.BOARD_EDIT_SECONDS = int(env.get("BOARD_EDIT_SECONDS", "300"))
 
         self.PASSWORD_HASH_METHOD = env.get("PASSWORD_HASH_METHOD", "scrypt")  # werkzeug: scrypt n=2^15, r=8, p=1
 

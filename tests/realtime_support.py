@@ -191,7 +191,7 @@ class LiveClient:
         self.events: list[dict] = []
         self.lock = threading.RLock()
         self.client = socketio.Client(reconnection=False)
-        for name in ("presence", "tick", "lobby", "admitted", "revoked"):
+        for name in ("presence", "tick", "lobby", "admitted", "revoked", "personal", "poll.results"):
             self.client.on(name, self._recorder(name))
         self.client.on("welcome", self._on_welcome)
         self.client.on("event", self._on_event)
@@ -238,7 +238,7 @@ class LiveClient:
 
     def _fresh_client(self):
         client = socketio.Client(reconnection=False)
-        for name in ("presence", "tick", "lobby", "admitted", "revoked"):
+        for name in ("presence", "tick", "lobby", "admitted", "revoked", "personal", "poll.results"):
             client.on(name, self._recorder(name))
         client.on("welcome", self._on_welcome)
         client.on("event", self._on_event)

@@ -98,6 +98,18 @@ def can_moderate(user, session: ExchangeSession) -> bool:
     return can_plan_sessions(user, session.exchange)
 
 
+def removed_from_room(person: str, session: ExchangeSession) -> bool:
+    """A participant a moderator took out of this session's room (guests carry it in their status)."""
+    from .board.models import Restriction
+
+    return (
+        db.session.execute(
+            db.select(Restriction.id).filter_by(session_id=session.id, person=person, kind=Restriction.REMOVED)
+        ).first()
+        is not None
+    )
+
+
 def guest_may_enter(guest, session: ExchangeSession) -> bool:
     """A guest belongs to one open session and counts only once a moderator (or the policy) admitted them."""
     return guest is not None and guest.session_id == session.id and session.is_open and guest.status == "admitted"

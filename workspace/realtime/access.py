@@ -27,6 +27,8 @@ class Viewer:
     guest_id: int | None = None
     login_hash: str | None = None
     lobby: bool = False
+    country: str | None = None
+    gender: str | None = None  # only what the person chose to give in their profile
 
 
 def resolve(session: ExchangeSession | None) -> Viewer:
@@ -38,6 +40,8 @@ def resolve(session: ExchangeSession | None) -> Viewer:
     if signed_in and permissions.is_session_participant(user, session):
         if not permissions.can_view_session(user, session):
             raise Refused("not_allowed")
+        if permissions.removed_from_room(f"u:{user.id}", session):
+            raise Refused("removed")
         member = permissions.membership(user, session.exchange)
         return Viewer(
             person=f"u:{user.id}",
@@ -47,12 +51,16 @@ def resolve(session: ExchangeSession | None) -> Viewer:
             moderator=permissions.can_moderate(user, session),
             user_id=user.id,
             login_hash=hash_token(user.login_token) if user.login_token else None,
+            country=user.country,
+            gender=user.gender or None,
         )
     # Everyone else, signed in or not, is in an open session's room as a guest, under its guest policy.
     token = (cookie_session.get(GUEST_COOKIE_KEY) or {}).get(str(session.id))
     guest = guest_from_token(session.id, token) if session.is_open else None
     if guest is None or guest.status == Guest.REJECTED or not permissions.can_view_session(None, session):
         raise Refused("not_allowed")
+    if guest.status == Guest.REMOVED:
+        raise Refused("removed")
     waiting = guest.status == Guest.WAITING
     if waiting and session.guest_policy == GuestPolicy.NONE:
         raise Refused("no_guests")
@@ -100,6 +108,12 @@ def revoke_user_in_exchange(user_id: int, exchange_id: int, code: str = "access_
         return
     session_ids = db.select(ExchangeSession.id).filter_by(exchange_id=exchange_id)
     _disconnect(_rows(LiveConnection.user_id == user_id, LiveConnection.session_id.in_(session_ids)), code)
+
+
+def revoke_person(session_id: int, person: str, code: str) -> None:
+    """Someone removed from one room by a moderator."""
+    if socketio.server is not None:
+        _disconnect(_rows(LiveConnection.session_id == session_id, LiveConnection.person == person), code)
 
 
 def revoke_guest(guest_id: int, code: str = "turned_away") -> None:

@@ -6,12 +6,13 @@ from flask import current_app, request
 from flask_socketio import join_room
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..board import state as board_state
 from ..extensions import db, socketio
 from ..sessions import live, lobby
 from ..sessions.models import ExchangeSession
 from ..timeutil import utcnow
 from . import presence
-from .access import resolve
+from .access import Viewer, resolve
 from .actions import Connection, check_flood, connections, current_viewer
 from .flood import flood
 from .models import LiveConnection
@@ -88,14 +89,19 @@ def on_connect(auth=None):
     join_room(room(session.id))
     if viewer.moderator:
         join_room(mods_room(session.id))
-    socketio.emit("welcome", {"you": you, **catch_up(session, params.since, viewer.moderator)}, to=sid)
+    socketio.emit("welcome", {"you": you, **catch_up(session, params.since, viewer, sid)}, to=sid)
 
 
-def catch_up(session: ExchangeSession, since: int | None, moderator: bool) -> dict:
-    """Exactly the missed events when a client says where it was; a fresh snapshot otherwise."""
+def catch_up(session: ExchangeSession, since: int | None, viewer: Viewer, sid: str) -> dict:
+    """Exactly the missed events when a client says where it was; a fresh snapshot otherwise.
+
+    Private state (one's own pending posts, raised hand, poll answers) and poll results always come fresh.
+    """
+    moderator = viewer.moderator
     body = {
         "presence": [c.public() for c in presence.present(session.id)],
         "server_time": live.iso(utcnow()),
+        **board_state.on_catch_up(session, viewer, sid),
     }
     if moderator:
         body["lobby"] = lobby.waiting_wire(session)
@@ -106,7 +112,7 @@ def catch_up(session: ExchangeSession, since: int | None, moderator: bool) -> di
             body["events"] = [e.wire() for e in events]
             body["seq"] = events[-1].seq if events else since
             return body
-    body["snapshot"] = live.snapshot(session, moderator)
+    body["snapshot"] = {**live.snapshot(session, moderator), **board_state.snapshot(session, viewer)}
     body["seq"] = body["snapshot"]["seq"]
     return body
 
@@ -136,7 +142,7 @@ def on_sync(payload=None, *extra):
             raise Refused("invalid")
         data = parse(Sync, payload)
         session, viewer = current_viewer(conn)
-        return {"ok": True, **catch_up(session, data.since, viewer.moderator)}
+        return {"ok": True, **catch_up(session, data.since, viewer, sid)}
     except Refused as refused:
         db.session.rollback()
         return refusal(refused.code)

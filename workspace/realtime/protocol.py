@@ -34,11 +34,27 @@ def messages() -> dict[str, str]:
         "room_full": _("The session is full."),
         "no_guests": _("This session does not admit guests."),
         "server_error": _("Something went wrong on the server. Try again."),
+        "removed": _("A moderator has removed you from this session."),
+        "muted": _("A moderator has muted you: you can follow the session but not post or ask to speak."),
+        "board_locked": _("The board is locked: it can be read but not added to."),
+        "board_closed": _("The board is closed: the session has ended."),
+        "slow_mode": _("Slow mode is on: wait %(seconds)d seconds before contributing again."),
+        "empty": _("Write something first."),
+        "too_long": _("This is too long: at most %(limit)d characters."),
+        "edit_window": _("This can no longer be changed: the time for edits has passed."),
+        "not_closed": _("Non-attribution is only for closed sessions."),
+        "queue_empty": _("Nobody is waiting to speak."),
+        "poll_choices": _("A poll needs between 2 and 10 different choices."),
+        "poll_closed": _("This poll is not open."),
+        "already_answered": _("You have already answered this poll."),
     }
 
 
 def refusal(code: str, **params: Any) -> dict:
-    return {"ok": False, "error": {"code": code, "message": messages().get(code, code), **params}}
+    message = messages().get(code, code)
+    if params:
+        message = message % params  # e.g. %(seconds)d in the slow-mode message
+    return {"ok": False, "error": {"code": code, "message": message, **params}}
 
 
 def success(seq: int | None = None, **extra: Any) -> dict:
@@ -93,7 +109,8 @@ def parse(schema: type[BaseModel], payload: Any) -> BaseModel:
     if not isinstance(payload, dict):
         raise Refused("invalid")
     try:
-        size = len(json.dumps(payload, separators=(",", ":")))
+        # Bytes as sent, so 2,000 characters of Arabic or Chinese fit as well as 2,000 of English.
+        size = len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
     except (TypeError, ValueError):
         raise Refused("invalid") from None
     if size > MAX_PAYLOAD_BYTES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
@@ -42,6 +43,72 @@ def find_by_client_id(session_id: int, client_id: str) -> SessionEvent | None:
     ).scalar_one_or_none()
 
 
+class NoChange(Exception):
+    """Raised by a mutation that finds nothing to do (a second vote, say): nothing is written or sent."""
+
+
+@dataclass
+class Out:
+    """One event a mutation wants written: its type, data and audience ("all" or "mods")."""
+
+    type: str
+    data: dict
+    audience: str = "all"
+
+
+def commit_events(
+    session_id: int,
+    mutate: Callable[[LiveState], list[Out]],
+    actor: str | None = None,
+    client_id: str | None = None,
+) -> tuple[list[SessionEvent], bool]:
+    """Apply `mutate` to the live state and store the events it returns, in one transaction.
+
+    Returns (events, duplicate). A client id seen before returns the event stored with it and changes
+    nothing; NoChange from `mutate` returns ([], False). `mutate` may raise Refused; nothing is written then.
+    Several events let one change say different things to moderators and to everyone (names under
+    non-attribution, say) with consecutive sequence numbers.
+    """
+    for _attempt in range(5):
+        if client_id:
+            existing = find_by_client_id(session_id, client_id)
+            if existing is not None:
+                return [existing], True
+        state = live_state(session_id, lock=True)
+        try:
+            outs = mutate(state)
+        except NoChange:
+            db.session.rollback()
+            return [], False
+        events = []
+        for index, out in enumerate(outs):
+            seq = state.last_seq + 1
+            prev = state.last_public_seq if out.audience == "all" else state.last_seq
+            state.last_seq = seq
+            if out.audience == "all":
+                state.last_public_seq = seq
+            event = SessionEvent(
+                session_id=session_id,
+                seq=seq,
+                prev=prev,
+                audience=out.audience,
+                type=out.type,
+                data=out.data,
+                actor=actor,
+                client_id=client_id if index == 0 else None,
+            )
+            db.session.add(event)
+            events.append(event)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # Another worker took this seq (SQLite has no row lock) or the same client id: try again.
+            db.session.rollback()
+            continue
+        return events, False
+    raise RuntimeError("could not assign a sequence number")
+
+
 def commit_event(
     session_id: int,
     type_: str,
@@ -51,42 +118,14 @@ def commit_event(
     client_id: str | None = None,
     audience: str = "all",
 ) -> tuple[SessionEvent, bool]:
-    """Apply `mutate` to the live state and store the event in one transaction.
+    """One event: `mutate` (optional) changes the live state and returns the event's data."""
 
-    Returns (event, duplicate). A client id seen before returns the stored event and changes nothing.
-    `mutate` may raise Refused; nothing is written then.
-    """
-    for _attempt in range(5):
-        if client_id:
-            existing = find_by_client_id(session_id, client_id)
-            if existing is not None:
-                return existing, True
-        state = live_state(session_id, lock=True)
+    def one(state: LiveState) -> list[Out]:
         event_data = mutate(state) if mutate else None
-        seq = state.last_seq + 1
-        prev = state.last_public_seq if audience == "all" else state.last_seq
-        state.last_seq = seq
-        if audience == "all":
-            state.last_public_seq = seq
-        event = SessionEvent(
-            session_id=session_id,
-            seq=seq,
-            prev=prev,
-            audience=audience,
-            type=type_,
-            data=event_data if event_data is not None else (data or {}),
-            actor=actor,
-            client_id=client_id,
-        )
-        db.session.add(event)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            # Another worker took this seq (SQLite has no row lock) or the same client id: try again.
-            db.session.rollback()
-            continue
-        return event, False
-    raise RuntimeError("could not assign a sequence number")
+        return [Out(type_, event_data if event_data is not None else (data or {}), audience)]
+
+    events, duplicate = commit_events(session_id, one, actor=actor, client_id=client_id)
+    return events[0], duplicate
 
 
 def broadcast(event: SessionEvent) -> None:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from ..extensions import db
 from ..realtime.models import LiveState
 from ..realtime.protocol import Refused
-from ..realtime.services import broadcast, commit_event, last_seq, live_state
+from ..realtime.services import Out, broadcast, commit_event, commit_events, last_seq, live_state
 from ..timeutil import utcnow
 from .models import ExchangeSession, GuestPolicy, Status
 
@@ -76,13 +76,23 @@ def start(session: ExchangeSession, actor: str, cid: str):
 
 
 def end(session: ExchangeSession, actor: str, cid: str):
+    """The session is over: the countdown stops, the floor closes and open polls close, in one transaction."""
+    from ..board import polls, speakers
+
     def mutate(state):
         _require_live(session)
         session.move_to(Status.ENDED)
         _stop_timer(state)
-        return {"status": session.status, "current_item_id": state.current_item_id, "timer": timer_wire(state)}
+        speakers.close_floor(session)
+        closed = polls.close_all(session)
+        status = {"status": session.status, "current_item_id": state.current_item_id, "timer": timer_wire(state)}
+        return [Out("session.status", status), speakers.queue_out(session), *closed]
 
-    return _run(session, "session.status", mutate, actor, cid)
+    events, duplicate = commit_events(session.id, mutate, actor=actor, client_id=cid)
+    if not duplicate:
+        for event in events:
+            broadcast(event)
+    return events[0]
 
 
 def set_item(session: ExchangeSession, item_id: int, actor: str, cid: str):

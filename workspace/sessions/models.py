@@ -198,4 +198,6 @@ class Guest(db.Model):
 
     session = db.relationship(ExchangeSession)
 
-    ADMITTED, WAITING, REJECTED = "admitted", "waiting", "rejected"
+    # Rejected: turned away from the lobby. Removed: taken out of the room by a moderator; the browser keeps
+    # its token, so it cannot come straight back under a new name.
+    ADMITTED, WAITING, REJECTED, REMOVED = "admitted", "waiting", "rejected", "removed"

@@ -148,7 +148,12 @@ def join_session(code: str):
     session = services.find_by_join_code(code)
     if session is None:
         abort(404)
-    if permissions.is_session_participant(current_user, session) or services.current_guest(session):
+    guest = services.current_guest(session)
+    if guest is not None and guest.status == Guest.REMOVED:
+        # Same browser, new name: still removed.
+        flash(_("A moderator has removed you from this session."), "error")
+        return redirect(url_for("sessions.detail", session_id=session.id))
+    if permissions.is_session_participant(current_user, session) or guest is not None:
         return redirect(url_for("sessions.live", session_id=session.id))
     form = GuestForm()
     if current_user.is_authenticated and request.method == "GET":
@@ -180,6 +185,11 @@ def live(session_id: int):
     session = services.get_session(session_id)
     participant = permissions.is_session_participant(current_user, session)
     guest = services.current_guest(session) if session.is_open and not participant else None
+    if (guest is not None and guest.status == Guest.REMOVED) or (
+        participant and permissions.removed_from_room(f"u:{current_user.id}", session)
+    ):
+        flash(_("A moderator has removed you from this session."), "error")
+        return redirect(url_for("sessions.detail", session_id=session.id))
     if guest is not None and guest.status == Guest.REJECTED:
         services.forget_guest(session)
         flash(_("A moderator has turned you away from this session."), "error")

@@ -1,0 +1,501 @@
+"""The discussion board's operations: contributions, support, and moderation of contributions.
+
+Every change is one function here, called by the socket events; each writes sequenced events
+(realtime.services.commit_events) before anyone is told, and tells authors privately about what
+only they may see (their pending or rejected contributions).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+
+from ..extensions import db, socketio
+from ..realtime.access import Viewer
+from ..realtime.protocol import Refused
+from ..realtime.services import NoChange, Out, broadcast, commit_events, person_room
+from ..sessions.live import iso
+from ..sessions.models import ExchangeSession, Status
+from ..timeutil import utcnow
+from .models import Board, Contribution, ModerationEntry, Restriction, Vote
+from .render import render
+
+MAX_BODY_CHARS = 2000
+MAX_REASON_CHARS = 300
+
+
+# --- reading -------------------------------------------------------------------------------------------------------
+
+
+def get_board(session: ExchangeSession) -> Board:
+    """The board's settings; created on first use with pre-moderation on for open sessions."""
+    board = db.session.get(Board, session.id)
+    if board is None:
+        board = Board(session_id=session.id, premoderation=session.is_open)
+        db.session.add(board)
+        db.session.flush()
+    return board
+
+
+def settings_wire(board: Board) -> dict:
+    return {
+        "premoderation": board.premoderation,
+        "locked": board.locked,
+        "slow_mode_seconds": board.slow_mode_seconds,
+        "non_attribution": board.non_attribution,
+        "highlighted_id": board.highlighted_id,
+        "alternate_sides": board.alternate_sides,
+        "new_speakers_first": board.new_speakers_first,
+        "speaker_seconds": board.speaker_seconds,
+    }
+
+
+def author_wire(c: Contribution) -> dict:
+    return {"name": c.author_name, "guest": c.is_guest, "side": c.author_side}
+
+
+def contribution_wire(c: Contribution, board: Board, moderator: bool) -> dict:
+    """What a viewer may see of a contribution. Under non-attribution only moderators get the author."""
+    wire = {
+        "id": c.id,
+        "item_id": c.agenda_item_id,
+        "parent_id": c.parent_id,
+        "body_html": c.body_html,
+        "status": c.status,
+        "hidden": c.hidden,
+        "pinned": c.pinned,
+        "answered": c.answered,
+        "votes": c.votes,
+        "created_at": iso(c.created_at),
+        "edited": c.edited_at is not None,
+    }
+    if moderator or not board.non_attribution:
+        wire["author"] = author_wire(c)
+    if moderator and c.reject_reason:
+        wire["reason"] = c.reject_reason
+    return wire
+
+
+def is_public(c: Contribution) -> bool:
+    return c.status == Contribution.APPROVED and not c.hidden
+
+
+def visible_contributions(session: ExchangeSession, moderator: bool) -> list[Contribution]:
+    """Moderators see everything but withdrawn posts; everyone else the approved, unhidden ones."""
+    query = db.select(Contribution).filter(Contribution.session_id == session.id)
+    if moderator:
+        query = query.filter(Contribution.status != Contribution.WITHDRAWN)
+    else:
+        query = query.filter(Contribution.status == Contribution.APPROVED, Contribution.hidden.is_(False))
+    return list(db.session.execute(query.order_by(Contribution.id)).scalars())
+
+
+def snapshot(session: ExchangeSession, moderator: bool) -> dict:
+    board = get_board(session)
+    return {
+        "settings": settings_wire(board),
+        "contributions": [contribution_wire(c, board, moderator) for c in visible_contributions(session, moderator)],
+    }
+
+
+def restricted(session_id: int, person: str, kind: str) -> bool:
+    return (
+        db.session.execute(db.select(Restriction.id).filter_by(session_id=session_id, person=person, kind=kind)).first()
+        is not None
+    )
+
+
+def personal(session: ExchangeSession, person: str) -> dict:
+    """What only this person sees: their own posts in any state, what they support, whether they are muted."""
+    board = get_board(session)
+    mine = db.session.execute(
+        db.select(Contribution)
+        .filter(
+            Contribution.session_id == session.id,
+            Contribution.person == person,
+            Contribution.status != Contribution.WITHDRAWN,
+        )
+        .order_by(Contribution.id)
+    ).scalars()
+    edit_seconds = current_app.config["BOARD_EDIT_SECONDS"]
+    contributions = []
+    for c in mine:
+        wire = contribution_wire(c, board, moderator=True)  # their own: name and reason included
+        wire["editable_until"] = iso(c.created_at + timedelta(seconds=edit_seconds))
+        contributions.append(wire)
+    voted = db.session.execute(
+        db.select(Vote.contribution_id)
+        .join(Contribution, Contribution.id == Vote.contribution_id)
+        .filter(Contribution.session_id == session.id, Vote.person == person)
+    ).scalars()
+    from . import polls, speakers  # the other parts of the board add their own private state
+
+    return {
+        "contributions": contributions,
+        "votes": sorted(voted),
+        "muted": restricted(session.id, person, Restriction.MUTED),
+        "hand": speakers.my_hand(session, person),
+        "polls": polls.my_answers(session, person),
+    }
+
+
+def tell_person(session: ExchangeSession, who: Viewer | str) -> None:
+    """Push a person's private state to each of their tabs, on every worker."""
+    person = who if isinstance(who, str) else who.person
+    socketio.emit("personal", personal(session, person), to=person_room(session.id, person))
+
+
+def _send(events) -> None:
+    for event in events:
+        broadcast(event)
+
+
+# --- checks --------------------------------------------------------------------------------------------------------
+
+
+def _require_open_board(session: ExchangeSession, board: Board, viewer: Viewer) -> None:
+    """Posting and supporting: while the session is scheduled or live, the board unlocked (moderators excepted)."""
+    if session.status not in (Status.SCHEDULED, Status.LIVE):
+        raise Refused("board_closed")
+    if board.locked and not viewer.moderator:
+        raise Refused("board_locked")
+
+
+def _require_voice(session: ExchangeSession, viewer: Viewer) -> None:
+    if not viewer.moderator and restricted(session.id, viewer.person, Restriction.MUTED):
+        raise Refused("muted")
+
+
+def clean_body(body: str) -> str:
+    text = body.replace("\r\n", "\n").strip()
+    if not text:
+        raise Refused("empty")
+    if len(text) > MAX_BODY_CHARS:
+        raise Refused("too_long", limit=MAX_BODY_CHARS)
+    return text
+
+
+def _check_slow_mode(session: ExchangeSession, board: Board, viewer: Viewer) -> None:
+    if viewer.moderator or not board.slow_mode_seconds:
+        return
+    last = db.session.execute(
+        db.select(db.func.max(Contribution.created_at)).filter_by(session_id=session.id, person=viewer.person)
+    ).scalar()
+    if last is None:
+        return
+    wait = board.slow_mode_seconds - (utcnow() - last).total_seconds()
+    if wait > 0:
+        raise Refused("slow_mode", seconds=int(wait) + 1)
+
+
+def _contribution(session: ExchangeSession, contribution_id: int) -> Contribution:
+    c = db.session.get(Contribution, contribution_id)
+    if c is None or c.session_id != session.id or c.status == Contribution.WITHDRAWN:
+        raise Refused("not_found")
+    return c
+
+
+def _visible_to(c: Contribution, viewer: Viewer) -> bool:
+    return viewer.moderator or is_public(c) or c.person == viewer.person
+
+
+# --- contributing --------------------------------------------------------------------------------------------------
+
+
+def _public_outs(c: Contribution, board: Board) -> list[Out]:
+    """A contribution everyone may now see: under non-attribution, moderators get the name separately."""
+    outs = []
+    if board.non_attribution:
+        outs.append(Out("contribution", {"contribution": {"id": c.id, "author": author_wire(c)}}, "mods"))
+    outs.append(Out("contribution", {"contribution": contribution_wire(c, board, moderator=False)}))
+    return outs
+
+
+def _gone_out(c: Contribution) -> Out:
+    """Everyone drops it; moderators keep it, marked with its new state."""
+    return Out(
+        "contribution",
+        {"contribution": {"id": c.id, "visible": False, "status": c.status, "hidden": c.hidden}},
+    )
+
+
+def post(
+    session: ExchangeSession,
+    viewer: Viewer,
+    body: str,
+    item_id: int | None,
+    parent_id: int | None,
+    cid: str,
+):
+    """A new contribution, or a reply. Held for moderators when pre-moderation is on."""
+    text = clean_body(body)
+    html = render(text)
+
+    def mutate(state):
+        board = get_board(session)
+        _require_open_board(session, board, viewer)
+        _require_voice(session, viewer)
+        _check_slow_mode(session, board, viewer)
+        item = item_id
+        parent = None
+        if parent_id is not None:
+            parent = _contribution(session, parent_id)
+            if not _visible_to(parent, viewer):
+                raise Refused("not_found")
+            if parent.parent_id is not None:  # replies stay one level deep: answer the thread
+                parent = db.session.get(Contribution, parent.parent_id)
+            item = parent.agenda_item_id
+        elif item is not None and item not in {i.id for i in session.agenda_items}:
+            raise Refused("not_found")
+        held = board.premoderation and not viewer.moderator
+        c = Contribution(
+            session_id=session.id,
+            agenda_item_id=item,
+            parent_id=parent.id if parent else None,
+            person=viewer.person,
+            user_id=viewer.user_id,
+            guest_id=viewer.guest_id,
+            author_name=viewer.name[:80],
+            author_side=viewer.side,
+            author_country=viewer.country,
+            body=text,
+            body_html=html,
+            status=Contribution.PENDING if held else Contribution.APPROVED,
+        )
+        db.session.add(c)
+        db.session.flush()
+        if held:
+            return [Out("contribution", {"contribution": contribution_wire(c, board, moderator=True)}, "mods")]
+        return _public_outs(c, board)
+
+    events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
+    if not duplicate:
+        _send(events)
+        tell_person(session, viewer)
+    return events[-1]
+
+
+def edit(session: ExchangeSession, viewer: Viewer, contribution_id: int, body: str, cid: str):
+    """Authors may correct their words for a short while; under pre-moderation the change is checked again."""
+    text = clean_body(body)
+    html = render(text)
+
+    def mutate(state):
+        board = get_board(session)
+        _require_open_board(session, board, viewer)
+        _require_voice(session, viewer)
+        c = _own_recent(session, viewer, contribution_id)
+        was_public = is_public(c)
+        c.body, c.body_html, c.edited_at = text, html, utcnow()
+        if c.status == Contribution.REJECTED:
+            c.status, c.reject_reason = Contribution.PENDING, ""
+        if board.premoderation and not viewer.moderator and c.status == Contribution.APPROVED:
+            c.status = Contribution.PENDING
+        if is_public(c):
+            return _public_outs(c, board)
+        moderators = Out("contribution", {"contribution": contribution_wire(c, board, moderator=True)}, "mods")
+        return [_gone_out(c), moderators] if was_public else [moderators]
+
+    events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
+    if not duplicate:
+        _send(events)
+        tell_person(session, viewer)
+    return events[-1]
+
+
+def withdraw(session: ExchangeSession, viewer: Viewer, contribution_id: int, cid: str):
+    def mutate(state):
+        c = _own_recent(session, viewer, contribution_id)
+        if session.status == Status.ENDED:
+            raise Refused("board_closed")
+        c.status = Contribution.WITHDRAWN
+        c.pinned = False
+        board = get_board(session)
+        if board.highlighted_id == c.id:
+            board.highlighted_id = None
+        return [_gone_out(c)]
+
+    events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
+    if not duplicate:
+        _send(events)
+        tell_person(session, viewer)
+    return events[-1]
+
+
+def _own_recent(session: ExchangeSession, viewer: Viewer, contribution_id: int) -> Contribution:
+    c = _contribution(session, contribution_id)
+    if c.person != viewer.person:
+        raise Refused("not_allowed")
+    if utcnow() - c.created_at > timedelta(seconds=current_app.config["BOARD_EDIT_SECONDS"]):
+        raise Refused("edit_window")
+    return c
+
+
+def vote(session: ExchangeSession, viewer: Viewer, contribution_id: int, support: bool, cid: str):
+    """One vote per person: supporting twice, or withdrawing support never given, changes nothing."""
+
+    def mutate(state):
+        board = get_board(session)
+        _require_open_board(session, board, viewer)
+        c = _contribution(session, contribution_id)
+        if not is_public(c):
+            raise Refused("not_found")
+        existing = db.session.execute(
+            db.select(Vote).filter_by(contribution_id=c.id, person=viewer.person)
+        ).scalar_one_or_none()
+        if support == (existing is not None):
+            raise NoChange
+        if support:
+            db.session.add(Vote(contribution_id=c.id, person=viewer.person))
+        else:
+            db.session.delete(existing)
+        db.session.flush()
+        c.votes = db.session.execute(db.select(db.func.count(Vote.id)).filter_by(contribution_id=c.id)).scalar()
+        return [Out("contribution", {"contribution": {"id": c.id, "votes": c.votes}})]
+
+    events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
+    if events and not duplicate:
+        _send(events)
+        tell_person(session, viewer)
+    return events[-1] if events else None
+
+
+# --- moderating contributions -------------------------------------------------------------------------------------
+
+
+def log(session: ExchangeSession, viewer: Viewer, action: str, contribution: Contribution | None = None, **extra):
+    db.session.add(
+        ModerationEntry(
+            session_id=session.id,
+            actor=viewer.person,
+            actor_name=viewer.name[:80],
+            action=action,
+            contribution_id=contribution.id if contribution else None,
+            target=extra.get("target"),
+            target_name=extra.get("target_name"),
+            detail=str(extra.get("detail", ""))[:MAX_REASON_CHARS],
+        )
+    )
+
+
+CONTRIBUTION_ACTIONS = ("approve", "reject", "hide", "restore", "pin", "unpin", "answer", "unanswer")
+
+
+def moderate(session: ExchangeSession, viewer: Viewer, contribution_id: int, action: str, reason: str, cid: str):
+    """Approve, reject (with a reason the author sees), hide, restore, pin, mark answered; each one logged."""
+    if action not in CONTRIBUTION_ACTIONS:
+        raise Refused("invalid")
+    reason = reason.strip()
+    if len(reason) > MAX_REASON_CHARS:
+        raise Refused("too_long", limit=MAX_REASON_CHARS)
+
+    def mutate(state):
+        board = get_board(session)
+        c = _contribution(session, contribution_id)
+        was_public = is_public(c)
+        if action == "approve":
+            if c.status != Contribution.PENDING:
+                raise Refused("invalid")
+            c.status = Contribution.APPROVED
+        elif action == "reject":
+            if c.status != Contribution.PENDING:
+                raise Refused("invalid")
+            c.status, c.reject_reason = Contribution.REJECTED, reason
+        elif action in ("hide", "restore"):
+            c.hidden = action == "hide"
+            if c.hidden and board.highlighted_id == c.id:
+                board.highlighted_id = None
+        elif action in ("pin", "unpin"):
+            c.pinned = action == "pin"
+        else:
+            c.answered = action == "answer"
+        log(session, viewer, action, c, detail=reason)
+        moderators = Out("contribution", {"contribution": contribution_wire(c, board, moderator=True)}, "mods")
+        if is_public(c) and was_public:  # pinned, answered: a change of flags
+            return [Out("contribution", {"contribution": _flags(c)})]
+        if is_public(c):  # approved or restored: moderators' copy (with the name), then everyone's
+            return [moderators, Out("contribution", {"contribution": contribution_wire(c, board, moderator=False)})]
+        if was_public:
+            return [_gone_out(c), moderators]
+        return [moderators]
+
+    events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
+    if not duplicate:
+        _send(events)
+        c = db.session.get(Contribution, contribution_id)
+        tell_person(session, c.person)
+    return events[-1]
+
+
+def _flags(c: Contribution) -> dict:
+    return {"id": c.id, "pinned": c.pinned, "answered": c.answered, "hidden": c.hidden, "status": c.status}
+
+
+def highlight(session: ExchangeSession, viewer: Viewer, contribution_id: int | None, cid: str):
+    """The contribution being discussed now, shown to everyone above the board (None: nothing)."""
+
+    def mutate(state):
+        board = get_board(session)
+        c = None
+        if contribution_id is not None:
+            c = _contribution(session, contribution_id)
+            if not is_public(c):
+                raise Refused("invalid")
+        board.highlighted_id = c.id if c else None
+        log(session, viewer, "highlight" if c else "unhighlight", c)
+        return [Out("board.settings", {"settings": settings_wire(board)})]
+
+    events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
+    if not duplicate:
+        _send(events)
+    return events[-1]
+
+
+SETTINGS = {
+    "premoderation": bool,
+    "locked": bool,
+    "slow_mode_seconds": int,
+    "non_attribution": bool,
+    "alternate_sides": bool,
+    "new_speakers_first": bool,
+    "speaker_seconds": int,
+}
+
+
+def configure(session: ExchangeSession, viewer: Viewer, changes: dict, cid: str):
+    """Moderators change how the board runs; non-attribution exists only in closed sessions."""
+    if not changes:
+        raise Refused("invalid")
+    if changes.get("non_attribution") and not session.is_closed:
+        raise Refused("not_closed")
+
+    def mutate(state):
+        board = get_board(session)
+        before = board.non_attribution
+        for name, value in changes.items():
+            if getattr(board, name) != value:
+                setattr(board, name, value)
+                log(session, viewer, f"set_{name}", detail=_setting_text(value))
+        data = {"settings": settings_wire(board)}
+        if before and not board.non_attribution:
+            # Names come back: everyone needs those of the contributions they already have.
+            data["authors"] = {str(c.id): author_wire(c) for c in visible_contributions(session, moderator=False)}
+        return [Out("board.settings", data)]
+
+    events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
+    if not duplicate:
+        _send(events)
+    return events[-1]
+
+
+def _setting_text(value) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return "" if value is None else str(value)
+
+
+def pending_count(session: ExchangeSession) -> int:
+    return db.session.execute(
+        db.select(db.func.count(Contribution.id)).filter_by(session_id=session.id, status=Contribution.PENDING)
+    ).scalar()
