@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from .agenda.models import AgendaItem
+from .demo_board import seed_board
 from .auth.models import User
 from .exchanges.models import Exchange, Membership
 from .extensions import db
@@ -317,5 +318,7 @@ def _create() -> None:
             )
         db.session.add(session)
     db.session.flush()
+    live_now = next(s for s in exchange.sessions if s.status == "live")
+    seed_board(live_now, users, {p[0]: p[5] for p in PEOPLE})
     exchange.created_by_id = users[PEOPLE[0][0]].id
     db.session.commit()
