@@ -635,7 +635,7 @@ def flood(client: Client, event: str, payload: dict, times: int = 60) -> list[st
 
 
 def test_flooding_is_refused_then_disconnected_while_others_carry_on(tmp_path_factory):
-    flood_server = start_server(tmp_path_factory.mktemp("flood"), LIVE_RATE=2, LIVE_BURST=4)
+    flood_server = start_server(tmp_path_factory.mktemp("flood"), LIVE_RATE=2, LIVE_BURST=4, LIVE_MODERATOR_FACTOR=1)
     clients = []
 
     def client(browser, session_id):

@@ -45,9 +45,14 @@ def current_viewer(conn: Connection) -> tuple[ExchangeSession, Viewer]:
 
 
 def check_flood(sid: str) -> None:
-    """Raises Refused('rate_limited'); a connection that keeps going after being told is closed."""
+    """Raises Refused('rate_limited'); a connection that keeps going after being told is closed.
+
+    Moderators run the room (approving a busy queue is many actions a second), so their bucket is larger.
+    """
     cfg = current_app.config
-    if not flood.allow(sid, cfg["LIVE_RATE"], cfg["LIVE_BURST"]):
+    conn = connections.get(sid)
+    factor = cfg["LIVE_MODERATOR_FACTOR"] if conn is not None and conn.moderator else 1
+    if not flood.allow(sid, cfg["LIVE_RATE"] * factor, cfg["LIVE_BURST"] * factor):
         if flood.abusive(sid):
             socketio.server.disconnect(sid, namespace="/")
         raise Refused("rate_limited")
