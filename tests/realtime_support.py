@@ -27,6 +27,8 @@ from workspace.sessions.models import ExchangeSession, SessionInvitee
 from workspace.timeutil import utcnow
 
 PASSWORD = "live test password"
+# Unsequenced server messages a LiveClient records as they come (events and welcomes are kept apart as well).
+RECORDED = ("presence", "tick", "lobby", "admitted", "revoked", "personal", "poll.results", "connect_error")
 ROLES = ("coordinator", "moderator", "note_taker", "participant", "observer")
 
 
@@ -191,7 +193,7 @@ class LiveClient:
         self.events: list[dict] = []
         self.lock = threading.RLock()
         self.client = socketio.Client(reconnection=False)
-        for name in ("presence", "tick", "lobby", "admitted", "revoked", "personal", "poll.results"):
+        for name in RECORDED:
             self.client.on(name, self._recorder(name))
         self.client.on("welcome", self._on_welcome)
         self.client.on("event", self._on_event)
@@ -238,7 +240,7 @@ class LiveClient:
 
     def _fresh_client(self):
         client = socketio.Client(reconnection=False)
-        for name in ("presence", "tick", "lobby", "admitted", "revoked", "personal", "poll.results"):
+        for name in RECORDED:
             client.on(name, self._recorder(name))
         client.on("welcome", self._on_welcome)
         client.on("event", self._on_event)
@@ -259,6 +261,11 @@ class LiveClient:
     @property
     def connected(self) -> bool:
         return self.client.connected
+
+    def of_type(self, type_: str) -> list[dict]:
+        """The `data` of every sequenced event of this type received so far (live or replayed), in order."""
+        with self.lock:
+            return [e["data"] for e in self.events if e["type"] == type_]
 
     def of(self, name: str) -> list:
         with self.lock:

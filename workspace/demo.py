@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from .agenda.models import AgendaItem
-from .demo_board import seed_board
 from .auth.models import User
+from .demo_board import seed_board
 from .exchanges.models import Exchange, Membership
 from .extensions import db
 from .sessions.models import ExchangeSession, new_join_code

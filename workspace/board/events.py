@@ -8,14 +8,15 @@ from flask import request
 from pydantic import Field, StringConstraints
 
 from ..realtime.actions import live_action
-from ..realtime.protocol import NoArgs, Payload
+from ..realtime.protocol import MAX_PAYLOAD_BYTES, NoArgs, Payload
 from . import people, polls, services, speakers
 
 Id = Annotated[int, Field(ge=1, le=2**31)]
 Person = Annotated[str, StringConstraints(pattern=r"^[ug]:[0-9]{1,10}$")]
-# Lengths are checked again by the services, with a message that says the limit.
-Text = Annotated[str, StringConstraints(max_length=4000)]
-ShortText = Annotated[str, StringConstraints(max_length=600)]
+# Lengths are checked by the services, with a message that says the limit; the payload's size (8 KiB) bounds
+# these, so a long text is refused as too_long (or too_large), never as a mere "invalid".
+Text = Annotated[str, StringConstraints(max_length=MAX_PAYLOAD_BYTES)]
+ShortText = Annotated[str, StringConstraints(max_length=MAX_PAYLOAD_BYTES)]
 
 
 class Post(Payload):

@@ -89,7 +89,7 @@ def mute(session: ExchangeSession, viewer: Viewer, person: str, on: bool, cid: s
         for event in events:
             broadcast(event)
         tell_person(session, person)
-    return events[-1]
+    return events[0]
 
 
 def remove(session: ExchangeSession, viewer: Viewer, person: str, cid: str):
@@ -113,7 +113,7 @@ def remove(session: ExchangeSession, viewer: Viewer, person: str, cid: str):
         for event in events:
             broadcast(event)
         revoke_person(session.id, person, "removed")
-    return events[-1]
+    return events[0]
 
 
 def readmit(session: ExchangeSession, viewer: Viewer, person: str, cid: str):
@@ -133,7 +133,7 @@ def readmit(session: ExchangeSession, viewer: Viewer, person: str, cid: str):
     if not duplicate:
         for event in events:
             broadcast(event)
-    return events[-1]
+    return events[0]
 
 
 def _lower_hand(session: ExchangeSession, person: str) -> None:

@@ -41,17 +41,19 @@ def voter_key(poll: Poll, person: str) -> str:
 
 
 def results(poll: Poll) -> dict:
+    """Counts and voters read in one statement: two would see different answers under PostgreSQL's read committed."""
     counts = [0] * len(poll.choices)
+    voters_count = db.select(db.func.count(PollVoter.id)).filter_by(poll_id=poll.id).scalar_subquery()
     rows = db.session.execute(
-        db.select(PollChoice.choice, db.func.count(PollChoice.id))
+        db.select(PollChoice.choice, db.func.count(PollChoice.id), voters_count)
         .filter_by(poll_id=poll.id)
         .group_by(PollChoice.choice)
-    )
-    for choice, count in rows:
+    ).all()
+    for choice, count, _voters in rows:
         if 0 <= choice < len(counts):
             counts[choice] = count
-    voters = db.session.execute(db.select(db.func.count(PollVoter.id)).filter_by(poll_id=poll.id)).scalar()
-    return {"counts": counts, "voters": voters}
+    # A voter's row and choices are committed together: no choices, no voters.
+    return {"counts": counts, "voters": rows[0][2] if rows else 0}
 
 
 def has_answered(poll: Poll, person: str) -> bool:
@@ -129,8 +131,10 @@ def _clean_question(question: str, choices: list[str]) -> tuple[str, list[str]]:
     cleaned = [c.strip() for c in choices]
     if not question or any(not c for c in cleaned):
         raise Refused("empty")
-    if len(question) > MAX_QUESTION_CHARS or any(len(c) > MAX_CHOICE_CHARS for c in cleaned):
+    if len(question) > MAX_QUESTION_CHARS:
         raise Refused("too_long", limit=MAX_QUESTION_CHARS)
+    if any(len(c) > MAX_CHOICE_CHARS for c in cleaned):
+        raise Refused("too_long", limit=MAX_CHOICE_CHARS)
     if not 2 <= len(cleaned) <= MAX_CHOICES or len(set(cleaned)) != len(cleaned):
         raise Refused("poll_choices")
     return question, cleaned
@@ -184,7 +188,7 @@ def create(
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
         _send(events)
-    return events[-1]
+    return events[0]
 
 
 def _get(session: ExchangeSession, poll_id: int) -> Poll:
@@ -212,7 +216,7 @@ def open_poll(session: ExchangeSession, viewer: Viewer, poll_id: int, cid: str):
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
         _send(events)
-    return events[-1]
+    return events[0]
 
 
 def _close(poll: Poll) -> Out:
@@ -231,7 +235,7 @@ def close_poll(session: ExchangeSession, viewer: Viewer, poll_id: int, cid: str)
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
         _send(events)
-    return events[-1]
+    return events[0]
 
 
 def close_all(session: ExchangeSession) -> list[Out]:
@@ -251,7 +255,7 @@ def delete_draft(session: ExchangeSession, viewer: Viewer, poll_id: int, cid: st
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
         _send(events)
-    return events[-1]
+    return events[0]
 
 
 # --- answering -----------------------------------------------------------------------------------------------------
@@ -327,11 +331,13 @@ def schedule_results(poll: Poll) -> None:
 
 def _send_later(app, poll_id: int, wait: float) -> None:
     socketio.sleep(wait)
+    # Before reading, not after: an answer committed while this one reads (the read yields to other greenlets)
+    # must schedule a message of its own, or the last message would miss it and the counts stay stale.
+    _scheduled.discard(poll_id)
     with app.app_context():
         try:
             poll = db.session.get(Poll, poll_id)
             if poll is not None and poll.status == Poll.OPEN:
                 emit_results(poll)
         finally:
-            _scheduled.discard(poll_id)
             db.session.remove()

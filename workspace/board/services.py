@@ -72,8 +72,10 @@ def contribution_wire(c: Contribution, board: Board, moderator: bool) -> dict:
     }
     if moderator or not board.non_attribution:
         wire["author"] = author_wire(c)
-    if moderator and c.reject_reason:
-        wire["reason"] = c.reject_reason
+    if moderator:
+        # Always there for moderators (null when none): events are merged key by key, so a reason that no longer
+        # applies (the author edited a rejected post) must be cleared explicitly, not left out.
+        wire["reason"] = c.reject_reason or None
     return wire
 
 
@@ -88,7 +90,12 @@ def visible_contributions(session: ExchangeSession, moderator: bool) -> list[Con
         query = query.filter(Contribution.status != Contribution.WITHDRAWN)
     else:
         query = query.filter(Contribution.status == Contribution.APPROVED, Contribution.hidden.is_(False))
-    return list(db.session.execute(query.order_by(Contribution.id)).scalars())
+    rows = list(db.session.execute(query.order_by(Contribution.id)).scalars())
+    if moderator:
+        return rows
+    # A reply whose thread is hidden or waiting would say out of context what the thread was.
+    shown = {c.id for c in rows if c.parent_id is None}
+    return [c for c in rows if c.parent_id is None or c.parent_id in shown]
 
 
 def snapshot(session: ExchangeSession, moderator: bool) -> dict:
@@ -123,6 +130,7 @@ def personal(session: ExchangeSession, person: str) -> dict:
     for c in mine:
         wire = contribution_wire(c, board, moderator=True)  # their own: name and reason included
         wire["editable_until"] = iso(c.created_at + timedelta(seconds=edit_seconds))
+        wire["body"] = c.body  # the Markdown they wrote, to edit it
         contributions.append(wire)
     voted = db.session.execute(
         db.select(Vote.contribution_id)
@@ -212,6 +220,14 @@ def _public_outs(c: Contribution, board: Board) -> list[Out]:
     return outs
 
 
+def _unhighlight(board: Board, c: Contribution) -> list[Out]:
+    """A contribution leaving the board stops being the one discussed, for everyone (an event, not just a row)."""
+    if board.highlighted_id != c.id:
+        return []
+    board.highlighted_id = None
+    return [Out("board.settings", {"settings": settings_wire(board)})]
+
+
 def _gone_out(c: Contribution) -> Out:
     """Everyone drops it; moderators keep it, marked with its new state."""
     return Out(
@@ -245,6 +261,8 @@ def post(
                 raise Refused("not_found")
             if parent.parent_id is not None:  # replies stay one level deep: answer the thread
                 parent = db.session.get(Contribution, parent.parent_id)
+                if parent is None or parent.status == Contribution.WITHDRAWN or not _visible_to(parent, viewer):
+                    raise Refused("not_found")
             item = parent.agenda_item_id
         elif item is not None and item not in {i.id for i in session.agenda_items}:
             raise Refused("not_found")
@@ -273,7 +291,8 @@ def post(
     if not duplicate:
         _send(events)
         tell_person(session, viewer)
-    return events[-1]
+    # The id lets the author's page tie its queued post to the contribution (a retry finds it in the stored event).
+    return {"seq": events[0].seq, "id": events[0].data["contribution"]["id"]}
 
 
 def edit(session: ExchangeSession, viewer: Viewer, contribution_id: int, body: str, cid: str):
@@ -295,13 +314,13 @@ def edit(session: ExchangeSession, viewer: Viewer, contribution_id: int, body: s
         if is_public(c):
             return _public_outs(c, board)
         moderators = Out("contribution", {"contribution": contribution_wire(c, board, moderator=True)}, "mods")
-        return [_gone_out(c), moderators] if was_public else [moderators]
+        return [_gone_out(c), moderators, *_unhighlight(board, c)] if was_public else [moderators]
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
         _send(events)
         tell_person(session, viewer)
-    return events[-1]
+    return events[0]
 
 
 def withdraw(session: ExchangeSession, viewer: Viewer, contribution_id: int, cid: str):
@@ -312,15 +331,13 @@ def withdraw(session: ExchangeSession, viewer: Viewer, contribution_id: int, cid
         c.status = Contribution.WITHDRAWN
         c.pinned = False
         board = get_board(session)
-        if board.highlighted_id == c.id:
-            board.highlighted_id = None
-        return [_gone_out(c)]
+        return [_gone_out(c), *_unhighlight(board, c)]
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
         _send(events)
         tell_person(session, viewer)
-    return events[-1]
+    return events[0]
 
 
 def _own_recent(session: ExchangeSession, viewer: Viewer, contribution_id: int) -> Contribution:
@@ -358,7 +375,7 @@ def vote(session: ExchangeSession, viewer: Viewer, contribution_id: int, support
     if events and not duplicate:
         _send(events)
         tell_person(session, viewer)
-    return events[-1] if events else None
+    return events[0] if events else None
 
 
 # --- moderating contributions -------------------------------------------------------------------------------------
@@ -404,8 +421,6 @@ def moderate(session: ExchangeSession, viewer: Viewer, contribution_id: int, act
             c.status, c.reject_reason = Contribution.REJECTED, reason
         elif action in ("hide", "restore"):
             c.hidden = action == "hide"
-            if c.hidden and board.highlighted_id == c.id:
-                board.highlighted_id = None
         elif action in ("pin", "unpin"):
             c.pinned = action == "pin"
         else:
@@ -417,7 +432,7 @@ def moderate(session: ExchangeSession, viewer: Viewer, contribution_id: int, act
         if is_public(c):  # approved or restored: moderators' copy (with the name), then everyone's
             return [moderators, Out("contribution", {"contribution": contribution_wire(c, board, moderator=False)})]
         if was_public:
-            return [_gone_out(c), moderators]
+            return [_gone_out(c), moderators, *_unhighlight(board, c)]
         return [moderators]
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
@@ -425,7 +440,7 @@ def moderate(session: ExchangeSession, viewer: Viewer, contribution_id: int, act
         _send(events)
         c = db.session.get(Contribution, contribution_id)
         tell_person(session, c.person)
-    return events[-1]
+    return events[0]
 
 
 def _flags(c: Contribution) -> dict:
@@ -449,7 +464,7 @@ def highlight(session: ExchangeSession, viewer: Viewer, contribution_id: int | N
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
         _send(events)
-    return events[-1]
+    return events[0]
 
 
 SETTINGS = {
@@ -486,7 +501,7 @@ def configure(session: ExchangeSession, viewer: Viewer, changes: dict, cid: str)
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
         _send(events)
-    return events[-1]
+    return events[0]
 
 
 def _setting_text(value) -> str:

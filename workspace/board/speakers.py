@@ -119,13 +119,17 @@ def stats(session: ExchangeSession) -> dict:
     now = utcnow()
     total = {"turns": 0, "seconds": 0}
     groups: dict[str, dict[str, dict[str, int]]] = {"side": {}, "country": {}, "gender": {}}
+    genders: dict[str, str] = {}
     for t in _turns(session):
         if t.started_at is None:
             continue
         seconds = int(((t.ended_at or now) - t.started_at).total_seconds())
         total["turns"] += 1
         total["seconds"] += seconds
-        for group, key in (("side", t.side), ("country", t.country), ("gender", t.gender)):
+        # As given, but "Woman" and "woman " are one group, shown as first written.
+        gender = " ".join((t.gender or "").split())
+        gender = genders.setdefault(gender.casefold(), gender)
+        for group, key in (("side", t.side), ("country", t.country), ("gender", gender)):
             bucket = groups[group].setdefault(key or "", {"turns": 0, "seconds": 0})
             bucket["turns"] += 1
             bucket["seconds"] += seconds
@@ -148,7 +152,7 @@ def _commit(session: ExchangeSession, viewer: Viewer, mutate, cid: str, tell: It
             broadcast(event)
         for person in set(tell):
             tell_person(session, person)
-    return events[-1] if events else None
+    return events[0] if events else None
 
 
 def raise_hand(session: ExchangeSession, viewer: Viewer, cid: str):
