@@ -22,6 +22,12 @@
   let me = null;
   const room = { status: $("#live-status").dataset.status, agenda: null, current: null, timer: null };
   const people = new Map();
+  // Other live modules (board.js) follow the room through these: snapshot, event, caughtUp, room, queue, person.
+  const hooks = {};
+  const on = (name, fn) => (hooks[name] = hooks[name] || []).push(fn);
+  const emit = (name, ...args) => (hooks[name] || []).forEach((fn) => fn(...args));
+  // Types this file applies itself; every other sequenced event goes to the modules that asked for it.
+  const ROOM_EVENTS = new Set(["session.status", "agenda.current", "agenda.changed", "timer", "room.policy"]);
 
   // --- the connection ----------------------------------------------------------------------------------------------
 
@@ -30,6 +36,7 @@
     auth: (send) => send(last === null ? { session: sessionId } : { session: sessionId, since: last }),
     transports: ["websocket", "polling"],
     tryAllTransports: true,
+    autoConnect: false, // connect once every deferred module has registered its handlers
   });
   let everConnected = false;
   let ready = false; // welcomed into the room on this connection: actions may be sent
@@ -166,6 +173,7 @@
       room.timer = s.timer;
       showPolicy(s.session.guest_policy, s.session.capacity);
       renderAgenda();
+      emit("snapshot", s);
     } else {
       (body.events || []).forEach((event) => (last === null || event.seq > last) && apply(event));
     }
@@ -174,11 +182,13 @@
     (body.presence || []).forEach((person) => people.set(person.id, person));
     renderPeople();
     if (Array.isArray(body.lobby)) renderLobby(body.lobby);
+    emit("caughtUp", body); // private state and polls come with every welcome and sync
     render();
   }
 
   function apply(event) {
     const data = event.data || {};
+    if (!ROOM_EVENTS.has(event.type)) return emit("event", event);
     if (event.type === "room.policy") return showPolicy(data.guest_policy, data.capacity);
     if ("status" in data) room.status = data.status;
     if ("current_item_id" in data) room.current = data.current_item_id;
@@ -219,6 +229,7 @@
     });
     renderTimer();
     if (moderator) renderControls(item);
+    emit("room", room);
   }
 
   function renderAgenda() {
@@ -311,6 +322,7 @@
           badge.textContent = t("guest");
           li.append(" ", badge);
         }
+        emit("person", li, person); // moderators' buttons
         list.appendChild(li);
       });
     $("#people-count").textContent = String(people.size);
@@ -373,6 +385,7 @@
       /* private mode or full: the queue still lives in this page */
     }
     showConnection();
+    emit("queue", queue);
   }
 
   function newCid() {
@@ -380,10 +393,16 @@
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
-  function act(name, fields) {
-    queue.push({ name: name, data: Object.assign({ cid: newCid() }, fields), tries: 0 });
+  // Answers wanted by this page, by cid (not saved: after a reload the alert shows the refusal instead).
+  const answers = new Map();
+
+  function act(name, fields, answer) {
+    const entry = { name: name, data: Object.assign({ cid: newCid() }, fields), tries: 0 };
+    if (answer) answers.set(entry.data.cid, answer);
+    queue.push(entry);
     saveQueue();
     flush();
+    return entry.data.cid;
   }
 
   function flush() {
@@ -402,8 +421,12 @@
         return;
       }
       queue = queue.filter((e) => e.data.cid !== attempt.cid);
+      const answer = answers.get(attempt.cid);
+      answers.delete(attempt.cid);
       saveQueue();
-      alertText(code ? ack.error.message : "");
+      // The module that asked shows its own refusals where they belong (the board: beside the composer).
+      const shown = answer ? answer(ack || {}) === true : false;
+      if (!shown) alertText(code ? ack.error.message : "");
       flush();
     });
   }
@@ -413,6 +436,7 @@
     if (e.key !== queueKey) return;
     queue = loadQueue();
     showConnection();
+    emit("queue", queue);
     flush();
   });
 
@@ -441,5 +465,18 @@
     });
   }
 
+  window.BarazaLive = {
+    act, t, on, socket, room, moderator,
+    me: () => me,
+    people: () => people,
+    queued: () => queue,
+    renderPeople,
+    clock,
+    parseTime,
+    now: () => Date.now() + skew, // the server's clock
+  };
+
   showConnection();
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => socket.connect());
+  else socket.connect();
 })();

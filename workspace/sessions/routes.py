@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
 
 from .. import permissions
 from ..exchanges import services as exchange_services
 from ..exchanges.models import Role, Side
+from ..forms_common import country_name
 from ..i18n import select_timezone
 from ..realtime.protocol import Refused, messages
 from ..timeutil import from_utc, to_utc
@@ -198,12 +200,35 @@ def live(session_id: int):
         if permissions.can_join_as_guest(session):
             return redirect(url_for("sessions.join_session", code=session.join_code))
         return redirect(url_for("sessions.detail", session_id=session.id))
+    can_moderate = permissions.can_moderate(current_user, session)
+    exchange = session.exchange
+    countries = [exchange.seeking_country, *(exchange.providing_countries or [])]
     return render_template(
         "sessions/live.html",
         session=session,
         guest=guest,
-        can_moderate=permissions.can_moderate(current_user, session),
+        can_moderate=can_moderate,
         # Labels the page's script needs for codes that arrive over the socket.
-        labels={"status": Status.LABELS, "role": Role.LABELS, "side": Side.LABELS, "refused": messages()},
+        labels={
+            "status": Status.LABELS,
+            "role": Role.LABELS,
+            "side": Side.LABELS,
+            "refused": messages(),
+            "country": {code: country_name(code) for code in countries if code},
+        },
         policies=GuestPolicy.LABELS,
+        board_links=_board_links(session) if can_moderate else {},
     )
+
+
+def _board_links(session) -> dict[str, str]:
+    """The board's moderation log and report, for moderators, where those pages exist."""
+    links = {}
+    for name in ("moderation_log", "report"):
+        endpoint = f"board.{name}"
+        if endpoint in current_app.view_functions:
+            try:
+                links[name] = url_for(endpoint, session_id=session.id)
+            except BuildError:
+                continue
+    return links
