@@ -20,6 +20,8 @@ from config import TestingConfig as Settings  # aliased: pytest would collect a 
 from workspace import create_app
 from workspace.agenda.models import AgendaItem
 from workspace.auth.models import LoginSession, PasswordReset, User
+from workspace.board.models import Contribution, Poll, PollChoice, PollVoter
+from workspace.board.render import render
 from workspace.exchanges.models import Exchange, Invitation, Membership
 from workspace.extensions import db, limiter
 from workspace.sessions.models import ExchangeSession, Guest
@@ -45,6 +47,13 @@ TITLES = {
     "open": ("Mango open forum", "Papaya open item", "Guava open item"),
     "draft": ("Jacaranda draft workshop", "Acacia draft item", "Moringa draft item"),
     "ended": ("Lychee ended forum", "Tamarillo ended item", "Loquat ended item"),
+}
+# What is on each session's board: a contribution and a poll's question (hidden like the titles above).
+BOARD_TEXTS = {
+    "closed": ("Umbrella thorn confidential remark", "Fever tree confidential question"),
+    "open": ("Mahogany open remark", "Ebony open question"),
+    "draft": ("Sausage tree draft remark", "Sycamore fig draft question"),
+    "ended": ("Ironwood ended remark", "Camphor ended question"),
 }
 NEW_PASSWORD = "another long passphrase"
 
@@ -194,6 +203,7 @@ class World:
     other_exchange: int = 0
     sessions: dict[str, int] = field(default_factory=dict)
     items: dict[str, int] = field(default_factory=dict)
+    polls: dict[str, int] = field(default_factory=dict)
     codes: dict[str, str] = field(default_factory=dict)
     memberships: dict[str, int] = field(default_factory=dict)  # own, foreign_object
     invitations: dict[str, int] = field(default_factory=dict)  # own, foreign_object
@@ -214,6 +224,10 @@ def session_args(w: World, t: str) -> dict:
 
 def item_args(w: World, t: str) -> dict:
     return {"item_id": w.items[t]}
+
+
+def poll_args(w: World, t: str) -> dict:
+    return {"session_id": w.sessions[t], "poll_id": w.polls[t]}
 
 
 def exchange_args(w: World, t: str) -> dict:
@@ -562,6 +576,13 @@ TABLE: dict[str, dict[str, Route]] = {
     },
     "agenda.delete": {"POST": Route(EDIT_SESSION, item_args, effect=expect_item_deleted)},
     "agenda.move": {"POST": Route(EDIT_SESSION, item_args, form(direction="down"), expect_item_moved)},
+    # board: read by whoever sees the session; exports, poll answers, the log and the report by its moderators
+    "board.board": {"GET": Route(SEE_SESSION, session_args)},
+    "board.board_csv": {"GET": Route(EDIT_SESSION, session_args)},
+    "board.board_markdown": {"GET": Route(EDIT_SESSION, session_args)},
+    "board.poll_csv": {"GET": Route(EDIT_SESSION, poll_args)},
+    "board.moderation_log": {"GET": Route(EDIT_SESSION, session_args)},
+    "board.report": {"GET": Route(EDIT_SESSION, session_args)},
 }
 
 CASES = [
@@ -670,6 +691,7 @@ def build_world(create_user, create_exchange, add_member, create_session, invite
         w.sessions[target] = session.id
         w.items[target] = session.agenda_items[0].id
         w.codes[target] = session.join_code
+        w.polls[target] = add_board(session, users["participant"], target)
     invite_to_session(db.session.get(ExchangeSession, w.sessions["closed"]), users["invitee"])
 
     later = utcnow() + timedelta(days=7)
@@ -698,6 +720,43 @@ def build_world(create_user, create_exchange, add_member, create_session, invite
         w.tokens[key] = token
     db.session.commit()
     return w
+
+
+def add_board(session: ExchangeSession, author: User, target: str) -> int:
+    """A contribution and a named poll someone answered (a draft in the draft session); returns the poll's id."""
+    remark, question = BOARD_TEXTS[target]
+    db.session.add(
+        Contribution(
+            session_id=session.id,
+            agenda_item_id=session.agenda_items[0].id,
+            person=f"u:{author.id}",
+            user_id=author.id,
+            author_name=author.display_name,
+            author_side="seeking",
+            body=remark,
+            body_html=render(remark),
+        )
+    )
+    draft = target == "draft"
+    poll = Poll(
+        session_id=session.id,
+        question=question,
+        choices=["Yes", "No"],
+        anonymous=False,
+        status=Poll.DRAFT if draft else Poll.CLOSED,
+        created_by=f"u:{author.id}",
+    )
+    db.session.add(poll)
+    db.session.flush()
+    if not draft:
+        voter = PollVoter(
+            poll_id=poll.id, voter_key=f"u:{author.id}", person=f"u:{author.id}", name=author.display_name
+        )
+        db.session.add(voter)
+        db.session.flush()
+        db.session.add(PollChoice(poll_id=poll.id, choice=0, voter_id=voter.id))
+    db.session.commit()
+    return poll.id
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
@@ -744,9 +803,9 @@ def assert_outcome(response, expected: str) -> None:
 def secrets_hidden_from(visitor: str) -> set[str]:
     hidden = set()
     if visitor not in CLOSED_READERS:
-        hidden |= set(TITLES["closed"])
+        hidden |= {*TITLES["closed"], *BOARD_TEXTS["closed"]}
     if visitor not in DRAFT_READERS:
-        hidden |= set(TITLES["draft"])
+        hidden |= {*TITLES["draft"], *BOARD_TEXTS["draft"]}
     return hidden
 
 
@@ -885,3 +944,27 @@ def test_readers_see_the_content_the_walk_hides(app, client, world, visitor, tar
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert all(title in body for title in TITLES[target])
+
+
+@pytest.mark.parametrize(
+    ("visitor", "target"),
+    [("observer", "closed"), ("invitee", "closed"), ("moderator", "draft"), ("anonymous", "open"), ("guest", "ended")],
+)
+def test_readers_see_the_board_the_walk_hides(app, client, world, visitor, target):
+    """Guards the leak check for the board: its contribution and poll are on the board page."""
+    visit_as(app, client, world, visitor)
+    response = request(client, "GET", f"/sessions/{world.sessions[target]}/board")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    remark, question = BOARD_TEXTS[target]
+    assert remark in body and question in body
+
+
+@pytest.mark.parametrize("target", ["closed", "draft"])
+def test_moderators_exports_carry_what_the_walk_hides(app, client, world, target):
+    visit_as(app, client, world, "moderator")
+    sid = world.sessions[target]
+    remark, question = BOARD_TEXTS[target]
+    assert remark in request(client, "GET", f"/sessions/{sid}/board.csv").get_data(as_text=True)
+    assert remark in request(client, "GET", f"/sessions/{sid}/board.md").get_data(as_text=True)
+    assert question in request(client, "GET", f"/sessions/{sid}/polls/{world.polls[target]}.csv").get_data(as_text=True)

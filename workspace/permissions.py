@@ -98,6 +98,21 @@ def can_moderate(user, session: ExchangeSession) -> bool:
     return can_plan_sessions(user, session.exchange)
 
 
+def can_read_board(user, session: ExchangeSession) -> bool:
+    """The board stays readable during and after the session by whoever may see the session."""
+    return can_view_session(user, session)
+
+
+def sees_authors(user, session: ExchangeSession, non_attribution: bool) -> bool:
+    """Under non-attribution, only moderators see who wrote what (exports never name anyone then)."""
+    return not non_attribution or can_moderate(user, session)
+
+
+def can_review_board(user, session: ExchangeSession) -> bool:
+    """Exports, poll answers, the moderation log and the report: they hold names and hidden posts."""
+    return can_moderate(user, session)
+
+
 def removed_from_room(person: str, session: ExchangeSession) -> bool:
     """A participant a moderator took out of this session's room (guests carry it in their status)."""
     from .board.models import Restriction
