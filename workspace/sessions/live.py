@@ -76,9 +76,13 @@ def start(session: ExchangeSession, actor: str, cid: str):
 
 
 def end(session: ExchangeSession, actor: str, cid: str):
+    """Ends the session; its feedback form, if set to, opens in the same transaction."""
+    from ..feedback.services import on_session_ended
+
     def mutate(state):
         _require_live(session)
         session.move_to(Status.ENDED)
+        on_session_ended(session)
         _stop_timer(state)
         return {"status": session.status, "current_item_id": state.current_item_id, "timer": timer_wire(state)}
 
