@@ -52,13 +52,17 @@ def create(exchange_id: int):
 
 @bp.route("/sessions/<int:session_id>")
 def detail(session_id: int):
+    from ..feedback.services import offer
+
     session = services.get_session(session_id)
+    guest = services.current_guest(session) if session.is_open else None
     return render_template(
         "sessions/detail.html",
         session=session,
         timeline=services.agenda_timeline(session),
         can_edit=permissions.can_edit_session(current_user, session),
-        guest=services.current_guest(session) if session.is_open else None,
+        guest=guest,
+        feedback_offered=session.status == Status.ENDED and offer(session, current_user, guest),
         is_member=permissions.can_view_exchange(current_user, session.exchange),
         statuses=Status,
     )
@@ -188,10 +192,13 @@ def live(session_id: int):
         if permissions.can_join_as_guest(session):
             return redirect(url_for("sessions.join_session", code=session.join_code))
         return redirect(url_for("sessions.detail", session_id=session.id))
+    from ..feedback.services import offer
+
     return render_template(
         "sessions/live.html",
         session=session,
         guest=guest,
+        feedback_offered=offer(session, current_user, guest),  # shown with "the session has ended"
         can_moderate=permissions.can_moderate(current_user, session),
         # Labels the page's script needs for codes that arrive over the socket.
         labels={"status": Status.LABELS, "role": Role.LABELS, "side": Side.LABELS, "refused": messages()},
