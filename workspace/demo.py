@@ -337,9 +337,9 @@ def _feedback(session: ExchangeSession, now) -> None:
     """An anonymous session evaluation with a few answers, so the results page has something to show."""
     form = FeedbackForm(session=session, template="session", anonymous=True, state=FormState.OPEN)
     form.closes_at = now + timedelta(days=7)
+    db.session.add(form)
     for position, fields in enumerate(questions_of("session")):
         form.questions.append(FeedbackQuestion(position=position, **fields))
-    db.session.add(form)
     db.session.flush()
     ids = [str(q.id) for q in form.questions]
     for n, values in enumerate(FEEDBACK):

@@ -68,11 +68,11 @@ def create_form(session: ExchangeSession, template: str, anonymous: bool, opens_
         opens_at_session_end=opens_at_session_end,
         closes_at=closes_at,
     )
+    db.session.add(form)
     for position, fields in enumerate(templates.questions_of(template)):
         form.questions.append(FeedbackQuestion(position=position, **fields))
     if session.status == Status.ENDED and opens_at_session_end:
         form.state = FormState.OPEN  # the session is already over: nothing else would open it
-    db.session.add(form)
     db.session.commit()
     return form
 
