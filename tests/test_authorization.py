@@ -24,6 +24,7 @@ from workspace.board.models import Contribution, Poll, PollChoice, PollVoter
 from workspace.board.render import render
 from workspace.exchanges.models import Exchange, Invitation, Membership
 from workspace.extensions import db, limiter
+from workspace.feedback.models import FeedbackForm, FeedbackQuestion, FeedbackResponse
 from workspace.sessions.models import ExchangeSession, Guest
 from workspace.timeutil import utcnow
 from workspace.tokens import hash_token, new_token
@@ -131,6 +132,23 @@ invitee          404
 stranger         404
 """)
 
+# Answering a session's feedback form: its participants under their own name, the open session's guest;
+# people who can see the session but did not take part are refused (403). The draft's form is not open yet:
+# its planners get a page that says so.
+ANSWER_FEEDBACK = matrix("""
+                 closed  open  draft  ended
+anonymous        404     403   404    403
+guest            404     ok    404    403
+coordinator      ok      ok    ok     ok
+moderator        ok      ok    ok     ok
+note_taker       ok      ok    404    ok
+participant      ok      ok    404    ok
+observer         ok      ok    404    ok
+other_exchange   404     403   404    403
+invitee          ok      403   404    403
+stranger         404     403   404    403
+""")
+
 PLAN_IN_EXCHANGE = matrix("""
                  exchange
 anonymous        login
@@ -207,6 +225,8 @@ class World:
     codes: dict[str, str] = field(default_factory=dict)
     memberships: dict[str, int] = field(default_factory=dict)  # own, foreign_object
     invitations: dict[str, int] = field(default_factory=dict)  # own, foreign_object
+    forms: dict[str, int] = field(default_factory=dict)  # the feedback form of each session
+    questions: dict[str, int] = field(default_factory=dict)  # the first of its two questions
     tokens: dict[str, str] = field(default_factory=dict)  # invitation, reset, feed, removed_feed, spent_*
     cookies: dict[str, str] = field(default_factory=dict)  # visitor -> session cookie from signing in / joining
 
@@ -228,6 +248,10 @@ def item_args(w: World, t: str) -> dict:
 
 def poll_args(w: World, t: str) -> dict:
     return {"session_id": w.sessions[t], "poll_id": w.polls[t]}
+
+
+def question_args(w: World, t: str) -> dict:
+    return {"question_id": w.questions[t]}
 
 
 def exchange_args(w: World, t: str) -> dict:
@@ -322,6 +346,38 @@ def expect_item_deleted(w, v, t, r):
 
 def expect_item_moved(w, v, t, r):
     assert fresh(AgendaItem, w.items[t]).position == 1
+
+
+def expect_one_form(w, v, t, r):
+    assert count(FeedbackForm, session_id=w.sessions[t]) == 1
+
+
+def expect_form_settings(w, v, t, r):
+    assert fresh(FeedbackForm, w.forms[t]).closes_at is not None
+
+
+def expect_form_closed(w, v, t, r):
+    assert fresh(FeedbackForm, w.forms[t]).state == ("not_open" if t == "draft" else "closed")
+
+
+def expect_question_added(w, v, t, r):
+    assert count(FeedbackQuestion, form_id=w.forms[t]) == 3
+
+
+def expect_question_renamed(w, v, t, r):
+    assert fresh(FeedbackQuestion, w.questions[t]).texts["en"] == "Renamed question"
+
+
+def expect_question_deleted(w, v, t, r):
+    assert fresh(FeedbackQuestion, w.questions[t]) is None
+
+
+def expect_question_moved(w, v, t, r):
+    assert fresh(FeedbackQuestion, w.questions[t]).position == 1
+
+
+def expect_feedback_answered(w, v, t, r):
+    assert count(FeedbackResponse, form_id=w.forms[t]) == (0 if t == "draft" else 1)  # the draft's is not open
 
 
 def expect_session_created(w, v, t, r):
@@ -583,6 +639,42 @@ TABLE: dict[str, dict[str, Route]] = {
     "board.poll_csv": {"GET": Route(EDIT_SESSION, poll_args)},
     "board.moderation_log": {"GET": Route(EDIT_SESSION, session_args)},
     "board.report": {"GET": Route(EDIT_SESSION, session_args)},
+    # feedback
+    "feedback.manage": {
+        "GET": Route(EDIT_SESSION, session_args),
+        "POST": Route(EDIT_SESSION, session_args, form(template="session"), expect_one_form),
+    },
+    "feedback.settings": {
+        "POST": Route(EDIT_SESSION, session_args, form(closes_at="2031-03-04T10:00"), expect_form_settings)
+    },
+    "feedback.change_state": {"POST": Route(EDIT_SESSION, session_args, form(state="closed"), expect_form_closed)},
+    "feedback.add_question": {
+        "GET": Route(EDIT_SESSION, session_args),
+        "POST": Route(EDIT_SESSION, session_args, form(kind="short", text_en="Added question"), expect_question_added),
+    },
+    "feedback.edit_question": {
+        "GET": Route(EDIT_SESSION, question_args),
+        "POST": Route(
+            EDIT_SESSION, question_args, form(kind="rating", text_en="Renamed question"), expect_question_renamed
+        ),
+    },
+    "feedback.delete_question": {"POST": Route(EDIT_SESSION, question_args, effect=expect_question_deleted)},
+    "feedback.move_question": {
+        "POST": Route(EDIT_SESSION, question_args, form(direction="down"), expect_question_moved)
+    },
+    "feedback.preview": {"GET": Route(EDIT_SESSION, session_args)},
+    "feedback.results": {"GET": Route(EDIT_SESSION, session_args)},
+    "feedback.export": {"GET": Route(EDIT_SESSION, session_args)},
+    "feedback.exchange_results": {"GET": Route(PLAN_IN_EXCHANGE, exchange_args)},
+    "feedback.answer": {
+        "GET": Route(ANSWER_FEEDBACK, session_args),
+        "POST": Route(
+            ANSWER_FEEDBACK,
+            session_args,
+            lambda w, t: {f"q{w.questions[t]}": "4", "action": "submit"},
+            expect_feedback_answered,
+        ),
+    },
 }
 
 CASES = [
@@ -693,6 +785,16 @@ def build_world(create_user, create_exchange, add_member, create_session, invite
         w.codes[target] = session.join_code
         w.polls[target] = add_board(session, users["participant"], target)
     invite_to_session(db.session.get(ExchangeSession, w.sessions["closed"]), users["invitee"])
+    for target, session_id in w.sessions.items():
+        feedback = FeedbackForm(
+            session_id=session_id, anonymous=target == "open", state="not_open" if target == "draft" else "open"
+        )
+        for position in range(2):
+            texts = {"en": f"{TITLES[target][0]}: question {position + 1}"}
+            feedback.questions.append(FeedbackQuestion(position=position, kind="rating", texts=texts))
+        db.session.add(feedback)
+        db.session.commit()
+        w.forms[target], w.questions[target] = feedback.id, feedback.questions[0].id
 
     later = utcnow() + timedelta(days=7)
     for key, ex, email in [("own", exchange, "invited@example.org"), ("foreign_object", other, "asked@example.org")]:

@@ -189,9 +189,9 @@ def test_register_plan_a_session_with_an_agenda_and_read_it_in_arabic(page, live
 
 # --- 2. accessibility -------------------------------------------------------------------------------------------
 
-# Demo ids: exchange 1; sessions 1..8 as in workspace/demo.py (3 open and live, 4 closed and scheduled,
-# 5 open and scheduled, 7 a draft). Pages marked False are scanned in English only, to keep the run short:
-# they share their templates' structure with a page scanned in both languages.
+# Demo ids: exchange 1; sessions 1..8 as in workspace/demo.py (1 ended with an open feedback form and answers,
+# 3 open and live, 4 closed and scheduled, 5 open and scheduled, 7 a draft). Pages marked False are scanned in
+# English only, to keep the run short: they share their templates' structure with a page scanned in both languages.
 SIGNED_OUT_PAGES = [
     ("/", True),
     ("/login", True),
@@ -210,6 +210,10 @@ SIGNED_IN_PAGES = [
     ("/sessions/4/agenda", True),
     ("/exchanges/1/sessions/new", True),
     ("/profile", True),
+    ("/sessions/1/feedback/results", True),
+    ("/sessions/1/feedback/answer", True),
+    ("/sessions/1/feedback", False),
+    ("/exchanges/1/feedback", False),
     ("/sessions/7", False),
     ("/exchanges/new", False),
     ("/exchanges/1/calendar", False),

@@ -25,5 +25,8 @@ def test_seed_demo(runner, client):
     page = client.get("/").get_data(as_text=True)
     assert exchange.title in page
 
+    results = client.get("/sessions/1/feedback/results").get_data(as_text=True)
+    assert 'data-responses="4"' in results
+
     reset = runner.invoke(args=["seed-demo", "--reset"])
     assert reset.exit_code == 0

@@ -9,6 +9,8 @@ from .auth.models import User
 from .demo_board import seed_board
 from .exchanges.models import Exchange, Membership
 from .extensions import db
+from .feedback.models import FeedbackForm, FeedbackQuestion, FeedbackResponder, FeedbackResponse, FormState
+from .feedback.templates import questions_of
 from .sessions.models import ExchangeSession, new_join_code
 from .timeutil import utcnow
 
@@ -321,4 +323,31 @@ def _create() -> None:
     live_now = next(s for s in exchange.sessions if s.status == "live")
     seed_board(live_now, users, {p[0]: p[5] for p in PEOPLE})
     exchange.created_by_id = users[PEOPLE[0][0]].id
+    _feedback(db.session.execute(db.select(ExchangeSession).filter_by(title=SESSIONS[0][0])).scalar_one(), now)
     db.session.commit()
+
+
+# The diagnostic meeting's evaluation: relevance, outcomes, moderation, peers, what I will apply, suggestions.
+FEEDBACK = [
+    (5, "yes", 4, 5, "Map the gaps in the strategy against the learning questions.", ""),
+    (4, "partly", 4, 3, "", "More time for the small groups."),
+    (4, "yes", 5, 4, "Ask Colombia how creative districts are financed.", "Share the draft a week before."),
+    (3, "partly", 3, 4, "", ""),
+]
+
+
+def _feedback(session: ExchangeSession, now) -> None:
+    """An anonymous session evaluation with a few answers, so the results page has something to show."""
+    form = FeedbackForm(session=session, template="session", anonymous=True, state=FormState.OPEN)
+    form.closes_at = now + timedelta(days=7)
+    db.session.add(form)
+    for position, fields in enumerate(questions_of("session")):
+        form.questions.append(FeedbackQuestion(position=position, **fields))
+    db.session.flush()
+    ids = [str(q.id) for q in form.questions]
+    for n, values in enumerate(FEEDBACK):
+        answers = {qid: value for qid, value in zip(ids, values, strict=True) if value}
+        answered_on = (now - timedelta(days=19)).date()
+        db.session.add(FeedbackResponse(form_id=form.id, answers=answers, submitted_on=answered_on))
+        # Who responded is a keyed hash in the app; demo answers stand for people who are not accounts.
+        db.session.add(FeedbackResponder(form_id=form.id, key=f"demo-{n}", submitted=True))

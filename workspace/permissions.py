@@ -128,3 +128,20 @@ def removed_from_room(person: str, session: ExchangeSession) -> bool:
 def guest_may_enter(guest, session: ExchangeSession) -> bool:
     """A guest belongs to one open session and counts only once a moderator (or the policy) admitted them."""
     return guest is not None and guest.session_id == session.id and session.is_open and guest.status == "admitted"
+
+
+def can_manage_feedback(user, session: ExchangeSession) -> bool:
+    """Build a session's feedback form, open and close it, read its results and export them."""
+    return can_plan_sessions(user, session.exchange)
+
+
+def can_see_exchange_feedback(user, exchange: Exchange) -> bool:
+    """The results of every session of an exchange side by side (the wrap-up view)."""
+    return can_plan_sessions(user, exchange)
+
+
+def can_answer_feedback(user, guest, session: ExchangeSession) -> bool:
+    """The session's participants under their own name, and admitted guests of an open session."""
+    if session.status == Status.DRAFT and not can_plan_sessions(user, session.exchange):
+        return False
+    return is_session_participant(user, session) or guest_may_enter(guest, session)

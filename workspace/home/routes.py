@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from ..auth import services as auth_services
 from ..exchanges import services as exchange_services
+from ..feedback import services as feedback_services
 from ..i18n import LOCALE_COOKIE
 from ..sessions import services as session_services
 from ..urls import safe_next
@@ -13,12 +14,17 @@ from . import bp
 
 @bp.route("/")
 def index():
-    mine = upcoming = []
+    mine = upcoming = feedback = []
     if current_user.is_authenticated:
         mine = exchange_services.exchanges_of(current_user)
         upcoming = session_services.upcoming_for(current_user)
+        feedback = feedback_services.open_forms_for(current_user)
     return render_template(
-        "home/index.html", exchanges=mine, upcoming=upcoming, public=session_services.public_upcoming(limit=10)
+        "home/index.html",
+        exchanges=mine,
+        upcoming=upcoming,
+        feedback=feedback,
+        public=session_services.public_upcoming(limit=10),
     )
 
 

@@ -76,12 +76,15 @@ def start(session: ExchangeSession, actor: str, cid: str):
 
 
 def end(session: ExchangeSession, actor: str, cid: str):
-    """The session is over: the countdown stops, the floor closes and open polls close, in one transaction."""
+    """The session is over: the countdown stops, the floor closes, open polls close and the feedback form
+    opens (if set to), in one transaction."""
     from ..board import polls, speakers
+    from ..feedback.services import on_session_ended
 
     def mutate(state):
         _require_live(session)
         session.move_to(Status.ENDED)
+        on_session_ended(session)
         _stop_timer(state)
         speakers.close_floor(session)
         closed = polls.close_all(session)

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from werkzeug.routing import BuildError
 
 from .. import permissions
 from ..exchanges import services as exchange_services
@@ -54,13 +53,17 @@ def create(exchange_id: int):
 
 @bp.route("/sessions/<int:session_id>")
 def detail(session_id: int):
+    from ..feedback.services import offer
+
     session = services.get_session(session_id)
+    guest = services.current_guest(session) if session.is_open else None
     return render_template(
         "sessions/detail.html",
         session=session,
         timeline=services.agenda_timeline(session),
         can_edit=permissions.can_edit_session(current_user, session),
-        guest=services.current_guest(session) if session.is_open else None,
+        guest=guest,
+        feedback_offered=session.status == Status.ENDED and offer(session, current_user, guest),
         is_member=permissions.can_view_exchange(current_user, session.exchange),
         statuses=Status,
     )
@@ -200,6 +203,8 @@ def live(session_id: int):
         if permissions.can_join_as_guest(session):
             return redirect(url_for("sessions.join_session", code=session.join_code))
         return redirect(url_for("sessions.detail", session_id=session.id))
+    from ..feedback.services import offer
+
     can_moderate = permissions.can_moderate(current_user, session)
     exchange = session.exchange
     countries = [exchange.seeking_country, *(exchange.providing_countries or [])]
@@ -207,6 +212,7 @@ def live(session_id: int):
         "sessions/live.html",
         session=session,
         guest=guest,
+        feedback_offered=offer(session, current_user, guest),  # shown with "the session has ended"
         can_moderate=can_moderate,
         # Labels the page's script needs for codes that arrive over the socket.
         labels={
@@ -222,13 +228,5 @@ def live(session_id: int):
 
 
 def _board_links(session) -> dict[str, str]:
-    """The board's moderation log and report, for moderators, where those pages exist."""
-    links = {}
-    for name in ("moderation_log", "report"):
-        endpoint = f"board.{name}"
-        if endpoint in current_app.view_functions:
-            try:
-                links[name] = url_for(endpoint, session_id=session.id)
-            except BuildError:
-                continue
-    return links
+    """The board's moderation log and report, for moderators."""
+    return {name: url_for(f"board.{name}", session_id=session.id) for name in ("moderation_log", "report")}
