@@ -1517,7 +1517,9 @@ def test_premoderation_default_edit_withdraw_replies_highlight(server, data, wor
         and mod.act("board.moderate", id=on_item, action="pin")["ok"]
     )
     reader.wait_for(
-        lambda: shown(reader)["contributions"][on_item]["pinned"] and shown(reader)["contributions"][on_item]["answered"]
+        lambda: (
+            shown(reader)["contributions"][on_item]["pinned"] and shown(reader)["contributions"][on_item]["answered"]
+        )
     )
     assert (
         mod.act("board.moderate", id=on_item, action="unanswer")["ok"]
@@ -1525,7 +1527,8 @@ def test_premoderation_default_edit_withdraw_replies_highlight(server, data, wor
     )
     reader.wait_for(
         lambda: (
-            not shown(reader)["contributions"][on_item]["pinned"] and not shown(reader)["contributions"][on_item]["answered"]
+            not shown(reader)["contributions"][on_item]["pinned"]
+            and not shown(reader)["contributions"][on_item]["answered"]
         )
     )
     with data.app_context():
