@@ -968,9 +968,7 @@ def test_refusals_reach_each_person_in_their_language(server, data, world):
     assert error == {"code": "removed", "message": arabic.gettext(ENGLISH["removed"])}
 
 
-@pytest.mark.xfail(bool(UNTRANSLATED), reason=f"not in the fr/ar catalogs yet: {UNTRANSLATED}", strict=True)
 def test_every_board_refusal_is_translated():
-    """Flips to a normal test as soon as translations/*.po carry the board's messages."""
     assert UNTRANSLATED == []
 
 
