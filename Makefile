@@ -59,3 +59,9 @@ translations: ## Extract strings and update every catalog
 
 translations-compile: ## Compile the catalogs (.mo)
 	$(FLASK) translate compile
+
+bench: ## Every benchmark scenario against the bare relay (about 20 minutes; see docs/benchmarks.md)
+	$(PY) -m bench
+
+bench-quick: ## A reduced run of every benchmark scenario (about a minute on an idle machine)
+	$(PY) -m bench --quick
