@@ -22,13 +22,26 @@ app = create_app()
 
 
 def _stop(signum, _frame) -> None:
-    """SIGTERM/SIGINT: drop this worker's live connections from presence, then exit."""
+    """SIGTERM/SIGINT: drop this worker's live connections from presence, then exit.
+
+    Under eventlet and gevent the signal arrives in the event loop itself, where a database call (psycopg2
+    waiting on its socket) is not allowed: the work runs in a green thread of its own.
+    """
+    if ASYNC_MODE in ("eventlet", "gevent"):
+        socketio.start_background_task(_shutdown)
+    else:
+        _shutdown()
+
+
+def _shutdown() -> None:
     from workspace.realtime.presence import forget_worker
 
-    with app.app_context():
-        forget_worker()
-    # Not SystemExit: under eventlet the signal may land in any greenlet, which would swallow it.
-    os._exit(0)
+    try:
+        with app.app_context():
+            forget_worker()
+    finally:
+        # Not SystemExit: under eventlet that would end only this green thread.
+        os._exit(0)
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ from workspace.agenda.models import AgendaItem
 from workspace.auth.models import User
 from workspace.exchanges.models import Membership
 from workspace.extensions import db
-from workspace.realtime.models import SessionEvent
+from workspace.realtime.models import LiveConnection, SessionEvent
 from workspace.sessions.models import ExchangeSession
 
 pytestmark = pytest.mark.live
@@ -1047,3 +1047,20 @@ def test_editing_the_agenda_on_its_page_reaches_the_live_room(server, world, log
     late = connect(login("observer"), session_id)
     snapshot = late.welcomes[0]["snapshot"]
     assert snapshot["current_item_id"] is None and snapshot["agenda"][0]["title"] == "Opening, renamed live"
+
+
+def test_sigterm_takes_the_workers_connections_out_of_presence(tmp_path_factory):
+    """An orderly stop clears this worker's presence rows at once (on PostgreSQL too, where the signal arrives
+    in the event loop and the database call must run in a green thread)."""
+    stopping = start_server(tmp_path_factory.mktemp("stopping"))
+    world = build_world(stopping, {"live": {"mode": "closed", "status": "live"}})
+    client = Client(stopping, http_session(stopping, world.emails["participant"]), world.sessions["live"])
+    app = server_app(stopping)
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(LiveConnection.sid))).scalar() == 1
+    stopping.proc.terminate()
+    assert stopping.proc.wait(10) == 0
+    client.disconnect()
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(LiveConnection.sid))).scalar() == 0
+    assert "Traceback" not in stopping.log.read_text()

@@ -108,10 +108,15 @@ def queue_out(session: ExchangeSession) -> Out:
 
 
 def my_hand(session: ExchangeSession, person: str) -> dict | None:
-    for t in _turns(session, SpeakerTurn.WAITING, SpeakerTurn.SPEAKING):
-        if t.person == person:
-            return {"id": t.id, "status": t.status}
-    return None
+    """Asked on every catch-up and private update: one indexed row, not the whole queue."""
+    turn = db.session.execute(
+        db.select(SpeakerTurn.id, SpeakerTurn.status).filter(
+            SpeakerTurn.session_id == session.id,
+            SpeakerTurn.person == person,
+            SpeakerTurn.status.in_((SpeakerTurn.WAITING, SpeakerTurn.SPEAKING)),
+        )
+    ).first()
+    return {"id": turn.id, "status": turn.status} if turn else None
 
 
 def stats(session: ExchangeSession) -> dict:
