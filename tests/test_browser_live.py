@@ -235,3 +235,29 @@ def test_the_live_page_has_no_serious_accessibility_violations(open_page, live_s
         page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert not result["violations"], "\n".join(result["violations"])
     assert result["overflow"] <= 0, f"the live page scrolls sideways by {result['overflow']}px"
+
+
+def test_events_arriving_in_the_other_order_are_applied_in_order(open_page, live_server):
+    """Two workers may publish consecutive events swapped: the page holds the early one for its predecessor."""
+    world = build_world(live_server, {"live": {"mode": "closed", "status": "live"}})
+    page = enter(open_page(), live_server, world.emails["participant"], world.sessions["live"])
+    with server_app(live_server).app_context():
+        last = (
+            db.session.execute(
+                db.select(db.func.max(SessionEvent.seq)).filter_by(session_id=world.sessions["live"])
+            ).scalar()
+            or 0
+        )
+    timer = {"running": False, "ends_at": None}
+    page.evaluate(
+        """([first, second]) => {
+            const deliver = (event) => window.BarazaLive.socket.listeners("event").forEach((f) => f(event));
+            deliver(second);
+            deliver(first);
+        }""",
+        [
+            {"seq": last + 1, "prev": last, "type": "timer", "data": {"timer": {**timer, "remaining": 100}}},
+            {"seq": last + 2, "prev": last + 1, "type": "timer", "data": {"timer": {**timer, "remaining": 200}}},
+        ],
+    )
+    expect(page.locator("#live-timer .timer-value")).to_have_text("03:20")

@@ -124,17 +124,42 @@
     flush();
   });
 
+  // With several workers, two events can arrive in the other order: an early one waits a moment for the
+  // one before it before the page asks the server (docs/realtime-protocol.md, "Several workers").
+  const early = new Map(); // the expected predecessor -> the event that follows it
+  let gapTimer = null;
+  const follows = (event) => (moderator ? event.seq === last + 1 : event.prev === last);
+  const expected = (event) => (moderator ? event.seq - 1 : event.prev);
+
   socket.on("event", (event) => {
     if (last === null || event.seq <= last) return; // not welcomed yet, or a duplicate
-    // Moderators see every number; others check the chain of what they may see.
-    if (moderator ? event.seq === last + 1 : event.prev === last) {
-      apply(event);
-      last = event.seq;
-      render();
-    } else {
-      sync();
+    if (!follows(event)) {
+      early.set(expected(event), event);
+      if (!gapTimer) gapTimer = setTimeout(closeGap, 400);
+      return;
+    }
+    let next = event;
+    while (next) {
+      apply(next);
+      last = next.seq;
+      early.delete(expected(next));
+      next = early.get(last);
+    }
+    render();
+    if (!early.size && gapTimer) {
+      clearTimeout(gapTimer);
+      gapTimer = null;
     }
   });
+
+  function closeGap() {
+    gapTimer = null;
+    early.forEach((event, before) => before <= last && early.delete(before));
+    if (early.size) {
+      early.clear();
+      sync(); // still missing: the server sends exactly what is missing
+    }
+  }
   socket.on("tick", (tick) => {
     if (last !== null && tick.seq > last) sync();
   });
