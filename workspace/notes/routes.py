@@ -199,3 +199,20 @@ def delete_action(session_id: int, action_id: int):
     services.delete_action(services.get_action(session, action_id))
     flash(_("The follow-up action is removed."), "success")
     return _back(session.id)
+
+
+@bp.app_context_processor
+def notes_helpers() -> dict:
+    """For other features' pages: links to the notes, published-notes notices, the exchange's actions."""
+
+    def notes_links(session) -> dict:
+        return {
+            "notes": permissions.can_read_notes(current_user, session),
+            "summary": permissions.can_read_summary(current_user, session),
+        }
+
+    return {
+        "notes_links": notes_links,
+        "notes_notices": lambda: services.unseen_notices(current_user),
+        "follow_up_actions_of": lambda exchange: services.actions_of_exchange(exchange, current_user),
+    }
