@@ -5,6 +5,7 @@ The sync itself runs over real sockets in test_notes_sync.py.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import zlib
@@ -16,7 +17,7 @@ from conftest import message_body
 from workspace import permissions
 from workspace.board.models import Board
 from workspace.extensions import db
-from workspace.notes import crdt, exports, services, store
+from workspace.notes import crdt, services, store
 from workspace.notes.models import FollowUpAction, NoteContributor, NoteDoc, NotesNotice, NoteSummary, NoteVersion
 from workspace.realtime.protocol import Refused
 
@@ -287,10 +288,8 @@ def pdf_fonts_and_text(pdf: bytes) -> tuple[set[str], str]:
     """Font names and the ToUnicode maps of a PDF (its streams are compressed)."""
     streams = b""
     for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
-        try:
+        with contextlib.suppress(zlib.error):  # not every stream is compressed
             streams += zlib.decompress(match.group(1))
-        except zlib.error:
-            pass
     fonts = {f.decode().split("+")[-1] for f in re.findall(rb"/BaseFont\s*/([A-Za-z0-9+\-_]+)", pdf + streams)}
     chars = "".join(chr(int(h, 16)) for h in re.findall(rb"<[0-9a-f]{4}> <([0-9a-f]{4})>", streams))
     return fonts, chars
