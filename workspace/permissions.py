@@ -144,7 +144,7 @@ def can_read_notes(user, session: ExchangeSession) -> bool:
 
 def can_edit_notes(user, session: ExchangeSession) -> bool:
     """Note-takers, moderators and coordinators by default; every participant when the session says so."""
-    if not can_read_notes(user, session) or session.status == Status.DRAFT:
+    if not can_read_notes(user, session):
         return False
     if removed_from_room(f"u:{_user_id(user)}", session):
         return False
