@@ -5,11 +5,11 @@
 import * as Y from "yjs";
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from "y-protocols/awareness";
 import Quill from "quill";
-import QuillCursors from "quill-cursors";
+import Cursors from "./cursors.js";
 import { QuillBinding } from "y-quill";
 import { io } from "socket.io-client";
 
-Quill.register("modules/cursors", QuillCursors);
+Quill.register("modules/cursors", Cursors);
 
 (function () {
   "use strict";
@@ -45,7 +45,7 @@ Quill.register("modules/cursors", QuillCursors);
     readOnly: true,
     modules: {
       toolbar: $("notes-toolbar") && !$("notes-toolbar").hidden ? "#notes-toolbar" : false,
-      cursors: { transformOnTextChange: true },
+      cursors: true,
       history: { userOnly: true },
       keyboard: {
         bindings: {
@@ -55,6 +55,14 @@ Quill.register("modules/cursors", QuillCursors);
         },
       },
     },
+  });
+  // Quill replaces the paragraph-style <select> with a picker: give the picker's button the select's name.
+  document.querySelectorAll("#notes-toolbar .ql-picker").forEach((picker) => {
+    const select = picker.nextElementSibling && picker.nextElementSibling.tagName === "SELECT" ? picker.nextElementSibling : null;
+    const label = picker.getAttribute("aria-label") || (select && select.getAttribute("aria-label")) || "";
+    picker.removeAttribute("aria-label");
+    const button = picker.querySelector(".ql-picker-label");
+    if (button) button.setAttribute("aria-label", label);
   });
   const area = quill.root;
   area.setAttribute("role", "textbox");
