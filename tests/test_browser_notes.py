@@ -43,7 +43,7 @@ def editor_text(page) -> str:
     return page.locator(EDITOR).inner_text()
 
 
-def test_two_pages_typing_at_once_end_with_the_same_text(open_page, live_server):
+def test_two_pages_typing_at_once_end_with_the_same_text(open_page, live_server):  # noqa: F811
     world = build_world(live_server)
     session_id = world.sessions["closed_live"]
     a = open_notes(open_page(), live_server, world.emails["note_taker"], session_id)
@@ -92,7 +92,7 @@ def test_two_pages_typing_at_once_end_with_the_same_text(open_page, live_server)
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
-def test_the_notes_page_has_no_serious_accessibility_violations(open_page, live_server, lang):
+def test_the_notes_page_has_no_serious_accessibility_violations(open_page, live_server, lang):  # noqa: F811
     if not AXE_PATH.exists():
         pytest.fail(f"axe-core is missing at {AXE_PATH}: run `npm ci`")
     world = build_world(live_server)
