@@ -34,6 +34,7 @@ class NotesPeer(LiveClient):
 
     def _fresh_client(self):
         client = super()._fresh_client()
+        _in_order(client)
         client.on("notes.update", self._on_update)
         client.on("notes.awareness", lambda data: self.awareness.append(data))
         client.on("notes.gone", lambda data: self.gone.append(data))
@@ -87,7 +88,7 @@ class NotesPeer(LiveClient):
 
     def type(self, value: str, at: int | None = None) -> dict:
         def insert(text):
-            text.insert(len(str(text)) if at is None else at, value, {})
+            text.insert(len(str(text).encode()) if at is None else at, value, {})  # offsets: UTF-8 bytes
 
         return self.edit(insert)
 
@@ -100,6 +101,19 @@ class NotesPeer(LiveClient):
     def delta(self):
         with self.doc_lock:
             return [(value, dict(attrs) if attrs else None) for value, attrs in self.text.diff()]
+
+
+def _in_order(client) -> None:
+    """python-engineio's client hands every message to a new thread, so the two messages of one binary event
+    (the header, then its attachment) can be decoded in the wrong order and the event is lost. Browsers
+    handle messages in order; so must this client: it runs message handlers on the read loop."""
+    eio = client.eio
+    trigger = eio._trigger_event
+
+    def ordered(event, *args, run_async=False, **kwargs):
+        return trigger(event, *args, run_async=False, **kwargs)
+
+    eio._trigger_event = ordered
 
 
 def converge(peers: list[NotesPeer], timeout: float = 15) -> str:

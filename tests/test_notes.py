@@ -47,7 +47,7 @@ def people(create_user, create_exchange, add_member):
 def closed(people, create_session, invite_to_session):
     exchange, users = people
     session = create_session(
-        exchange, mode="closed", status="ended", agenda=[("Water tariffs", 20), ("Regulators", 30)]
+        exchange, mode="closed", status="ended", agenda=[("Water tariffs", 20), ("الهيئات التنظيمية", 30)]
     )
     session.agenda_items[0].expected_outcome = "Three tariff options compared"
     db.session.commit()
@@ -61,7 +61,7 @@ def write(session, person: str, name: str, value: str, attrs: dict | None = None
     doc = store.load_doc(session.id)
     before = doc.get_state()
     text = crdt.text_of(doc)
-    text.insert(len(str(text)), value, attrs or {})
+    text.insert(len(str(text).encode()), value, attrs or {})  # pycrdt's offsets are UTF-8 bytes
     return store.append(session.id, doc.get_update(before), person, name)
 
 
@@ -85,7 +85,7 @@ def test_first_open_builds_the_agenda_template(closed):
             else:
                 text += piece
     assert lines[closed.title] == {"header": 1}
-    assert lines["Water tariffs"] == {"header": 2} and lines["Regulators"] == {"header": 2}
+    assert lines["Water tariffs"] == {"header": 2} and lines["الهيئات التنظيمية"] == {"header": 2}
     assert lines["Key learning points"] == {"header": 2}
     assert lines["Follow-up actions"] == {"header": 2}
     assert "Expected outcome: Three tariff options compared" in lines
@@ -221,7 +221,7 @@ def test_editors_setting_is_for_moderators(app, client, auth, closed, people):
 
 def test_named_versions_can_be_browsed_and_restored(app, client, auth, closed, people):
     _exchange, users = people
-    write(closed, "u:1", "Writer", "First draft of the lessons.")
+    write(closed, "u:1", "Writer", "First draft of the lessons: مرحبا، 你好, привет.")
     login(auth, users, "note_taker")
     assert client.post(f"/sessions/{closed.id}/notes/versions", data={"name": "Before lunch"}).status_code == 302
     version = db.session.execute(db.select(NoteVersion)).scalar_one()
@@ -231,7 +231,7 @@ def test_named_versions_can_be_browsed_and_restored(app, client, auth, closed, p
     listing = client.get(f"/sessions/{closed.id}/notes/versions").get_data(as_text=True)
     assert "Before lunch" in listing
     shown = client.get(f"/sessions/{closed.id}/notes/versions/{version.id}").get_data(as_text=True)
-    assert "First draft of the lessons." in shown and "later paragraph" not in shown
+    assert "First draft of the lessons: مرحبا، 你好, привет." in shown and "later paragraph" not in shown
     r = client.post(f"/sessions/{closed.id}/notes/versions/{version.id}/restore")
     assert r.status_code == 302
     assert crdt.plain_text(store.load_doc(closed.id)) == kept

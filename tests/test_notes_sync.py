@@ -132,19 +132,25 @@ OPS = st.lists(
 
 
 def apply_op(text, op: str, where: float, value: str) -> None:
-    length = len(str(text))
+    """One edit at a character position; pycrdt takes UTF-8 byte offsets, so positions are converted."""
+    current = str(text)
+    length = len(current)
     at = min(length, int(where * length))
+
+    def offset(chars: int) -> int:
+        return len(current[: min(length, chars)].encode())
+
     if op == "insert" or length == 0:
-        text.insert(at, value, {})
+        text.insert(offset(at), value, {})
     elif op == "delete":
-        text.__delitem__(slice(at, min(length, at + len(value))))
+        del text[offset(at) : offset(at + len(value))]
     elif op == "bold":
-        text.format(at, min(length, at + len(value)), {"bold": True})
+        text.format(offset(at), offset(at + len(value)), {"bold": True})
     else:
-        text.format(at, min(length, at + 1), {"header": 2})
+        text.format(offset(at), offset(at + 1), {"header": 2})
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(ops=OPS)
 def test_random_concurrent_edit_sequences_converge(server, data, world, ops):
     """Three editors apply random edits at the same time, each sending its own; all end identical."""
@@ -218,7 +224,7 @@ def test_edits_made_offline_merge_when_the_connection_returns(server, data, worl
     b = peer(server, world, "moderator", "closed_live", peers)
     a.disconnect()
     a.local(lambda text: text.insert(0, "Offline line from A.\n", {}))
-    a.local(lambda text: text.insert(len(str(text)), "Another offline edit.", {}))
+    a.local(lambda text: text.insert(len(str(text).encode()), "Another offline edit.", {}))
     assert b.type("Online edit from B. ")["ok"]
     assert a.reconnect_and_join()["ok"]  # the sync step sends what the server lacks
     text = converge([a, b])

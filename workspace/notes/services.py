@@ -108,7 +108,7 @@ def restore_version(session: ExchangeSession, version: NoteVersion, person: str,
         at = 0
         for op in version_delta(version):
             text.insert(at, op["insert"], op.get("attributes") or {})
-            at += len(op["insert"])
+            at += len(op["insert"].encode())  # pycrdt's offsets are UTF-8 bytes
     update = current.get_update(before)
     seq = store.append(session.id, update, person, name)
     cached = room.rooms.get(session.id)

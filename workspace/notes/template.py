@@ -1,7 +1,9 @@
 """The document a session's notes start from: the agenda, then key learning points and follow-up actions.
 
 Built once on the server with pycrdt, in the shape y-quill reads: one Y.Text whose block formats (header,
-list) sit on each line's newline and whose inline formats (bold, italic) sit on the text.
+list) sit on each line's newline and whose inline formats (bold, italic) sit on the text. Careful: pycrdt's
+Text.insert/format/delete take offsets in UTF-8 bytes (an offset inside a character, or counted in
+characters past non-ASCII text, splits an item and yields updates other clients cannot integrate).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ def agenda_template(session: ExchangeSession) -> bytes:
         nonlocal at
         if value:
             text.insert(at, value, attrs or {})  # {}: plain, not inheriting the previous format
-            at += len(value)
+            at += len(value.encode())  # pycrdt's Text offsets count UTF-8 bytes, not characters
 
     def line(value: str = "", block: dict | None = None) -> None:
         put(value)
