@@ -21,11 +21,11 @@ install: $(VENV)/bin/python ## Install runtime dependencies into .venv and compi
 install-dev: $(VENV)/bin/python ## Install test dependencies, chromium and npm packages
 	$(PIP) install -q -r requirements-dev.txt
 	$(FLASK) translate compile >/dev/null
-	@command -v chromium >/dev/null && command -v redis-server >/dev/null || $(MAKE) system-deps
+	@command -v chromium >/dev/null && command -v redis-server >/dev/null && [ -d /usr/share/fonts/truetype/noto ] || $(MAKE) system-deps
 	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund
 
-system-deps: ## Debian packages the tests need: chromium (browser tests), redis-server (scale-out tests), fonts
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server fonts-wqy-microhei >/dev/null
+system-deps: ## Debian packages: chromium (browser tests), redis-server (scale-out tests), fonts for PDF exports (Arabic, Chinese)
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server fonts-noto-core fonts-wqy-microhei >/dev/null
 
 run: install ## Install, upgrade the database, seed the demo and serve on http://127.0.0.1:5000
 	$(FLASK) db upgrade

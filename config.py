@@ -78,6 +78,13 @@ class Config:
         self.LIVE_STALE_SECONDS = int(env.get("LIVE_STALE_SECONDS", "45"))
         # How long authors may still edit or withdraw a contribution.
         self.BOARD_EDIT_SECONDS = int(env.get("BOARD_EDIT_SECONDS", "300"))
+        # Collective notes: limits on what clients send, and how often updates are merged and relayed.
+        self.NOTES_MAX_UPDATE_BYTES = int(env.get("NOTES_MAX_UPDATE_BYTES", str(64 * 1024)))
+        self.NOTES_MAX_DOC_BYTES = int(env.get("NOTES_MAX_DOC_BYTES", str(1024 * 1024)))
+        self.NOTES_RATE = float(env.get("NOTES_RATE", "30"))  # notes messages per second per connection
+        self.NOTES_BURST = float(env.get("NOTES_BURST", "90"))
+        self.NOTES_FLUSH_SECONDS = float(env.get("NOTES_FLUSH_SECONDS", "0.05"))  # at most 20 relays a second
+        self.NOTES_COMPACT_EVERY = int(env.get("NOTES_COMPACT_EVERY", "200"))  # updates between snapshots
 
         self.PASSWORD_HASH_METHOD = env.get("PASSWORD_HASH_METHOD", "scrypt")  # werkzeug: scrypt n=2^15, r=8, p=1
 

@@ -316,9 +316,9 @@ def _usable_postgres(url: str) -> None:
     try:
         with engine.connect() as conn:
             existing = set(sa.inspect(conn).get_table_names())
-            versioned = "alembic_version" in existing and conn.execute(
-                sa.text("SELECT count(*) FROM alembic_version")
-            ).scalar()
+            versioned = (
+                "alembic_version" in existing and conn.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar()
+            )
     finally:
         engine.dispose()
     if not versioned or set(db.metadata.tables) - existing:

@@ -25,6 +25,7 @@ from workspace.board.render import render
 from workspace.exchanges.models import Exchange, Invitation, Membership
 from workspace.extensions import db, limiter
 from workspace.feedback.models import FeedbackForm, FeedbackQuestion, FeedbackResponse
+from workspace.notes.models import FollowUpAction, NoteDoc, NoteSummary, NoteVersion
 from workspace.sessions.models import ExchangeSession, Guest
 from workspace.timeutil import utcnow
 from workspace.tokens import hash_token, new_token
@@ -207,6 +208,78 @@ invitee          ok
 stranger         ok
 """)
 
+# The notes editor: the session's own people; outsiders are sent to a published summary ("ended" is open and
+# published; "closed" is published too, for its own people only).
+NOTES_EDITOR = matrix("""
+                 closed  open  draft  ended
+anonymous        404     404   404    ok
+guest            404     404   404    ok
+coordinator      ok      ok    ok     ok
+moderator        ok      ok    ok     ok
+note_taker       ok      ok    404    ok
+participant      ok      ok    404    ok
+observer         ok      ok    404    ok
+other_exchange   404     404   404    ok
+invitee          ok      404   404    ok
+stranger         404     404   404    ok
+""")
+
+NOTES_READ = matrix("""
+                 closed  open   draft  ended
+anonymous        login   login  login  login
+guest            login   login  login  login
+coordinator      ok      ok     ok     ok
+moderator        ok      ok     ok     ok
+note_taker       ok      ok     404    ok
+participant      ok      ok     404    ok
+observer         ok      ok     404    ok
+other_exchange   404     404    404    404
+invitee          ok      404    404    404
+stranger         404     404    404    404
+""")
+
+NOTES_EDIT = matrix("""
+                 closed  open   draft  ended
+anonymous        login   login  login  login
+guest            login   login  login  login
+coordinator      ok      ok     ok     ok
+moderator        ok      ok     ok     ok
+note_taker       ok      ok     404    ok
+participant      403     403    404    403
+observer         403     403    404    403
+other_exchange   404     404    404    404
+invitee          403     404    404    404
+stranger         404     404    404    404
+""")
+
+NOTES_MODERATE = matrix("""
+                 closed  open   draft  ended
+anonymous        login   login  login  login
+guest            login   login  login  login
+coordinator      ok      ok     ok     ok
+moderator        ok      ok     ok     ok
+note_taker       403     403    404    403
+participant      403     403    404    403
+observer         403     403    404    403
+other_exchange   404     404    404    404
+invitee          403     404    404    404
+stranger         404     404    404    404
+""")
+
+NOTES_SUMMARY = matrix("""
+                 closed  open  draft  ended
+anonymous        404     404   404    ok
+guest            404     404   404    ok
+coordinator      ok      404   404    ok
+moderator        ok      404   404    ok
+note_taker       ok      404   404    ok
+participant      ok      404   404    ok
+observer         ok      404   404    ok
+other_exchange   404     404   404    ok
+invitee          ok      404   404    ok
+stranger         404     404   404    ok
+""")
+
 PUBLIC = everyone(**{"-": "ok"})
 # Guests join open sessions that have not ended; other codes must not reveal that a session exists.
 BY_JOIN_CODE = everyone(closed="404", open="ok", draft="404", ended="404")
@@ -224,6 +297,8 @@ class World:
     polls: dict[str, int] = field(default_factory=dict)
     codes: dict[str, str] = field(default_factory=dict)
     memberships: dict[str, int] = field(default_factory=dict)  # own, foreign_object
+    versions: dict[str, int] = field(default_factory=dict)  # session target -> a saved version of its notes
+    actions: dict[str, int] = field(default_factory=dict)  # session target -> a follow-up action
     invitations: dict[str, int] = field(default_factory=dict)  # own, foreign_object
     forms: dict[str, int] = field(default_factory=dict)  # the feedback form of each session
     questions: dict[str, int] = field(default_factory=dict)  # the first of its two questions
@@ -240,6 +315,18 @@ def no_args(w: World, t: str) -> dict:
 
 def session_args(w: World, t: str) -> dict:
     return {"session_id": w.sessions[t]}
+
+
+def version_args(w: World, t: str) -> dict:
+    return {"session_id": w.sessions[t], "version_id": w.versions[t]}
+
+
+def action_args(w: World, t: str) -> dict:
+    return {"session_id": w.sessions[t], "action_id": w.actions[t]}
+
+
+def export_args(w: World, t: str) -> dict:
+    return {"session_id": w.sessions[t], "fmt": "md"}
 
 
 def item_args(w: World, t: str) -> dict:
@@ -420,6 +507,31 @@ def expect_guest_joined(w, v, t, r):
     assert count(Guest, session_id=w.sessions["open"], display_name="Walk-in visitor") == (
         0 if v in (*MEMBERS, "guest") else 1
     )
+
+
+def expect_version_saved(w, v, t, r):
+    assert count(NoteVersion, session_id=w.sessions[t], name="Walk version") == 1
+
+
+def expect_action_added(w, v, t, r):
+    assert count(FollowUpAction, session_id=w.sessions[t], what="Walk action") == 1
+
+
+def expect_action_done(w, v, t, r):
+    assert fresh(FollowUpAction, w.actions[t]).status == "done"
+
+
+def expect_action_deleted(w, v, t, r):
+    assert fresh(FollowUpAction, w.actions[t]) is None
+
+
+def expect_editors_everyone(w, v, t, r):
+    assert fresh(NoteDoc, w.sessions[t]).editors == "everyone"
+
+
+def expect_published_if_ended(w, v, t, r):
+    summary = fresh(NoteSummary, w.sessions[t])
+    assert (summary is not None and summary.published_by_name == v.replace("_", " ").title()) == (t == "ended")
 
 
 def expect_profile_saved(w, v, t, r):
@@ -675,6 +787,21 @@ TABLE: dict[str, dict[str, Route]] = {
             expect_feedback_answered,
         ),
     },
+    # notes
+    "notes.editor": {"GET": Route(NOTES_EDITOR, session_args)},
+    "notes.settings": {"POST": Route(NOTES_MODERATE, session_args, form(editors="everyone"), expect_editors_everyone)},
+    "notes.versions": {"GET": Route(NOTES_READ, session_args)},
+    "notes.save_version": {
+        "POST": Route(NOTES_EDIT, session_args, form(name="Walk version"), expect_version_saved),
+    },
+    "notes.version": {"GET": Route(NOTES_READ, version_args)},
+    "notes.restore_version": {"POST": Route(NOTES_EDIT, version_args)},
+    "notes.publish": {"POST": Route(NOTES_MODERATE, session_args, effect=expect_published_if_ended)},
+    "notes.summary": {"GET": Route(NOTES_SUMMARY, session_args)},
+    "notes.export": {"GET": Route(NOTES_SUMMARY, export_args)},
+    "notes.add_action": {"POST": Route(NOTES_EDIT, session_args, form(what="Walk action"), expect_action_added)},
+    "notes.update_action": {"POST": Route(NOTES_EDIT, action_args, form(status="done"), expect_action_done)},
+    "notes.delete_action": {"POST": Route(NOTES_EDIT, action_args, effect=expect_action_deleted)},
 }
 
 CASES = [
@@ -795,6 +922,7 @@ def build_world(create_user, create_exchange, add_member, create_session, invite
         db.session.add(feedback)
         db.session.commit()
         w.forms[target], w.questions[target] = feedback.id, feedback.questions[0].id
+    add_notes(w)
 
     later = utcnow() + timedelta(days=7)
     for key, ex, email in [("own", exchange, "invited@example.org"), ("foreign_object", other, "asked@example.org")]:
@@ -859,6 +987,28 @@ def add_board(session: ExchangeSession, author: User, target: str) -> int:
         db.session.add(PollChoice(poll_id=poll.id, choice=0, voter_id=voter.id))
     db.session.commit()
     return poll.id
+
+
+def add_notes(w: World) -> None:
+    """Notes for every session (their text holds the session's secret titles), a version and an action each;
+    the closed and the ended (open) sessions' notes are published."""
+    from workspace.notes import crdt
+    from workspace.notes.render import to_html
+
+    for target, session_id in w.sessions.items():
+        doc = crdt.new_doc()
+        crdt.text_of(doc).insert(0, "\n".join(TITLES[target]) + "\n", {})
+        state = doc.get_update()
+        db.session.add(NoteDoc(session_id=session_id, snapshot=state))
+        version = NoteVersion(session_id=session_id, name="Morning", state=state)
+        action = FollowUpAction(session_id=session_id, what=f"Follow up on {TITLES[target][1]}")
+        db.session.add_all([version, action])
+        if target in ("closed", "ended"):
+            delta = crdt.delta_of(doc)
+            db.session.add(NoteSummary(session_id=session_id, delta=delta, html=to_html(delta), contributors=[]))
+        db.session.flush()
+        w.versions[target], w.actions[target] = version.id, action.id
+    db.session.commit()
 
 
 # --- helpers ----------------------------------------------------------------------------------------------

@@ -145,3 +145,55 @@ def can_answer_feedback(user, guest, session: ExchangeSession) -> bool:
     if session.status == Status.DRAFT and not can_plan_sessions(user, session.exchange):
         return False
     return is_session_participant(user, session) or guest_may_enter(guest, session)
+
+
+# --- collective notes --------------------------------------------------------------------------------------
+
+NOTE_TAKING_ROLES = {Role.COORDINATOR, Role.MODERATOR, Role.NOTE_TAKER}
+
+
+def notes_published(session: ExchangeSession) -> bool:
+    from .notes.models import NoteSummary
+
+    return db.session.get(NoteSummary, session.id) is not None
+
+
+def note_editors(session: ExchangeSession) -> str:
+    """The session's setting: "note_takers" (default) or "everyone"."""
+    from .notes.models import Editors, NoteDoc
+
+    doc = db.session.get(NoteDoc, session.id)
+    return doc.editors if doc is not None else Editors.NOTE_TAKERS
+
+
+def can_read_notes(user, session: ExchangeSession) -> bool:
+    """Follow the notes as they are written: the session's own people (members, invitees), never outsiders.
+
+    Outsiders, guests included, read an open session's notes only once published (can_read_summary).
+    """
+    return can_view_session(user, session) and is_session_participant(user, session)
+
+
+def can_edit_notes(user, session: ExchangeSession) -> bool:
+    """Note-takers, moderators and coordinators by default; every participant when the session says so."""
+    if not can_read_notes(user, session):
+        return False
+    if removed_from_room(f"u:{_user_id(user)}", session):
+        return False
+    if role_in(user, session.exchange) in NOTE_TAKING_ROLES:
+        return True
+    from .notes.models import Editors
+
+    return note_editors(session) == Editors.EVERYONE
+
+
+def can_read_summary(user, session: ExchangeSession) -> bool:
+    """The published summary: closed sessions' participants; an open session's, everyone who may see it."""
+    if not can_view_session(user, session) or not notes_published(session):
+        return False
+    return session.is_open or is_session_participant(user, session)
+
+
+def can_publish_notes(user, session: ExchangeSession) -> bool:
+    """Publishing, and choosing who may edit, belong to the session's moderators."""
+    return can_moderate(user, session)

@@ -80,9 +80,10 @@ def register_blueprints(app: Flask) -> None:
     from .exchanges import bp as exchanges_bp
     from .feedback import bp as feedback_bp
     from .home import bp as home_bp
+    from .notes import bp as notes_bp
     from .sessions import bp as sessions_bp
 
-    for bp in (home_bp, auth_bp, exchanges_bp, sessions_bp, agenda_bp, board_bp, feedback_bp):
+    for bp in (home_bp, auth_bp, exchanges_bp, sessions_bp, agenda_bp, board_bp, feedback_bp, notes_bp):
         app.register_blueprint(bp)
     from .realtime import events  # noqa: F401  (connect, disconnect, sync)
 

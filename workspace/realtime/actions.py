@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from typing import Any
 
 from flask import current_app, request
 from pydantic import BaseModel
@@ -27,6 +28,8 @@ class Connection:
 
 
 connections: dict[str, Connection] = {}
+# Features that keep per-socket state register a function here; the disconnect handler calls each with the sid.
+disconnect_hooks: list[Callable[[str], None]] = []
 
 
 def current_viewer(conn: Connection) -> tuple[ExchangeSession, Viewer]:
@@ -44,25 +47,35 @@ def current_viewer(conn: Connection) -> tuple[ExchangeSession, Viewer]:
     return session, viewer
 
 
-def check_flood(sid: str) -> None:
+def check_flood(sid: str, kind: str = "live") -> None:
     """Raises Refused('rate_limited'); a connection that keeps going after being told is closed.
 
+    kind "live" uses LIVE_RATE/LIVE_BURST; kind "notes" NOTES_RATE/NOTES_BURST (typing is faster than acting).
     Moderators run the room (approving a busy queue is many actions a second), so their bucket is larger.
     """
     cfg = current_app.config
+    prefix = kind.upper()
     conn = connections.get(sid)
     factor = cfg["LIVE_MODERATOR_FACTOR"] if conn is not None and conn.moderator else 1
-    if not flood.allow(sid, cfg["LIVE_RATE"] * factor, cfg["LIVE_BURST"] * factor):
-        if flood.abusive(sid):
+    if not flood.allow(sid, cfg[f"{prefix}_RATE"] * factor, cfg[f"{prefix}_BURST"] * factor, kind):
+        if flood.abusive(sid, kind):
             socketio.server.disconnect(sid, namespace="/")
         raise Refused("rate_limited")
 
 
-def live_action(name: str, schema: type[BaseModel], moderator: bool = False):
+def live_action(
+    name: str,
+    schema: type[BaseModel],
+    moderator: bool = False,
+    *,
+    parser: Callable[[type[BaseModel], Any], BaseModel] = parse,
+    flood_kind: str = "live",
+):
     """Register a Socket.IO handler for `name` that always answers with an acknowledgement.
 
     The wrapped function receives (session, viewer, payload) and returns an event, a dict for the
-    acknowledgement, or None.
+    acknowledgement, or None. `parser` checks shape and size (binary payloads bring their own); `flood_kind`
+    picks the rate limit.
     """
 
     def decorator(fn: Callable):
@@ -73,10 +86,10 @@ def live_action(name: str, schema: type[BaseModel], moderator: bool = False):
             try:
                 if conn is None:
                     raise Refused("not_allowed")
-                check_flood(sid)
+                check_flood(sid, flood_kind)
                 if extra:  # one object per action; without this a second argument goes unanswered
                     raise Refused("invalid")
-                data = parse(schema, payload)
+                data = parser(schema, payload)
                 session, viewer = current_viewer(conn)
                 if conn.lobby or (moderator and not viewer.moderator):
                     raise Refused("not_allowed")

@@ -13,7 +13,7 @@ from ..sessions.models import ExchangeSession
 from ..timeutil import utcnow
 from . import presence
 from .access import Viewer, resolve
-from .actions import Connection, check_flood, connections, current_viewer
+from .actions import Connection, check_flood, connections, current_viewer, disconnect_hooks
 from .flood import flood
 from .models import LiveConnection
 from .protocol import Refused, Sync, messages, parse, refusal
@@ -124,6 +124,8 @@ def on_disconnect(*_reason):
     sid = request.sid
     conn = connections.pop(sid, None)
     flood.forget(sid)
+    for hook in disconnect_hooks:
+        hook(sid)
     # The lobby's queue is Guest rows, not connections: leaving changes presence only.
     presence.remove(sid)
     return conn

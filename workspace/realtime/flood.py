@@ -35,20 +35,22 @@ class Bucket:
 
 class FloodControl:
     def __init__(self) -> None:
-        self._buckets: dict[str, Bucket] = {}
+        self._buckets: dict[tuple[str, str], Bucket] = {}
 
-    def allow(self, sid: str, rate: float, burst: float) -> bool:
-        bucket = self._buckets.get(sid)
+    def allow(self, sid: str, rate: float, burst: float, kind: str = "live") -> bool:
+        """`kind` keeps separate buckets per socket: live actions, and the notes' faster editing traffic."""
+        bucket = self._buckets.get((sid, kind))
         if bucket is None:
-            bucket = self._buckets[sid] = Bucket(rate=rate, burst=burst)
+            bucket = self._buckets[(sid, kind)] = Bucket(rate=rate, burst=burst)
         return bucket.take()
 
-    def abusive(self, sid: str) -> bool:
-        bucket = self._buckets.get(sid)
+    def abusive(self, sid: str, kind: str = "live") -> bool:
+        bucket = self._buckets.get((sid, kind))
         return bool(bucket and bucket.abusive)
 
     def forget(self, sid: str) -> None:
-        self._buckets.pop(sid, None)
+        for key in [key for key in self._buckets if key[0] == sid]:
+            del self._buckets[key]
 
 
 flood = FloodControl()

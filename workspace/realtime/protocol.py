@@ -47,6 +47,11 @@ def messages() -> dict[str, str]:
         "poll_choices": _("A poll needs between 2 and 10 different choices."),
         "poll_closed": _("This poll is not open."),
         "already_answered": _("You have already answered this poll."),
+        "notes_read_only": _("You can follow these notes but not edit them."),
+        "notes_malformed": _("This change to the notes could not be read, so it was not saved."),
+        "notes_too_large": _("The notes are too large to take this change."),
+        "notes_not_joined": _("Open the notes before sending changes."),
+        "not_ended": _("The notes can be published once the session has ended."),
     }
 
 
