@@ -1,6 +1,8 @@
 // The board of the live room (docs/realtime-protocol.md, "The board"): contributions and their moderation, the
-// speaker queue, polls, and moderators' tools for people. live.js owns the socket, the sequence numbers and the
-// queue of actions; this module keeps the board's state, merges what arrives and draws only what changed.
+// board's settings, and moderators' tools for people. live.js owns the socket, the sequence numbers and the queue
+// of actions; this module keeps the board's state, merges what arrives and draws only what changed, once per batch
+// of changes, for itself and for speakers.js (the speaker queue) and polls.js (polls), which it shares with them
+// through window.BarazaBoard. Load order: live.js, board.js, then speakers.js and polls.js.
 (function () {
   "use strict";
   const live = window.BarazaLive;
@@ -12,7 +14,6 @@
   const $$ = (selector, within) => Array.from((within || root).querySelectorAll(selector));
   const LIMIT = 2000; // characters in a contribution, as the server counts them (code points)
   const lang = document.documentElement.lang || undefined;
-  const number = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
   const timeFormat = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit" });
   const OPEN_STATUSES = ["scheduled", "live"];
 
@@ -21,17 +22,15 @@
     items: new Map(), // contribution id -> what we know of it, merged from the snapshot and events
     mine: new Map(), // my own contributions in any state (personal), with editable_until
     votes: new Set(),
-    muted: false,
-    hand: null,
-    answered: new Map(), // poll id -> my choices (null for anonymous polls)
-    polls: new Map(),
-    speakers: { speaking: null, waiting: [] },
+    muted: false, // also read by speakers.js: a muted person cannot raise a hand
     restrictions: [],
-    stats: null,
+    // speakers.js adds speakers, hand and stats; polls.js adds polls and answered.
   };
   const view = { sort: "newest", filter: "all" };
   const dirty = new Set(); // contributions to redraw
   const redraw = { all: false, mine: false, speakers: false, polls: false, restrictions: false, stats: false };
+  // What draws the parts of the page that the other modules own, by their `redraw` flag; in this order.
+  const parts = { speakers: null, polls: null, restrictions: moderator ? drawRestrictions : null, stats: null };
   let welcomed = false;
 
   // --- following the room ------------------------------------------------------------------------------------------
@@ -40,9 +39,7 @@
     const board = s.board || {};
     state.settings = board.settings || {};
     state.items = new Map((board.contributions || []).map((c) => [c.id, c]));
-    state.speakers = s.speakers || { speaking: null, waiting: [] };
     if (s.restrictions) state.restrictions = s.restrictions;
-    if (s.speaker_stats) state.stats = s.speaker_stats;
     Object.keys(redraw).forEach((k) => (redraw[k] = true));
     live.renderPeople();
     schedule();
@@ -62,21 +59,10 @@
         });
         redraw.all = redraw.mine = true;
         break;
-      case "speakers":
-        state.speakers = { speaking: data.speaking || null, waiting: data.waiting || [] };
-        redraw.speakers = true;
-        break;
-      case "speakers.stats":
-        state.stats = data.stats;
-        redraw.stats = true;
-        break;
       case "room.restrictions":
         state.restrictions = data.restrictions || [];
         redraw.restrictions = true;
         live.renderPeople();
-        break;
-      case "poll":
-        if (data.poll) mergePoll(data.poll);
         break;
     }
     schedule();
@@ -84,25 +70,11 @@
 
   live.on("caughtUp", (body) => {
     if (body.personal) applyPersonal(body.personal);
-    if (Array.isArray(body.polls)) {
-      const ids = new Set(body.polls.map((p) => p.id));
-      Array.from(state.polls.keys()).forEach((id) => ids.has(id) || state.polls.delete(id));
-      body.polls.forEach((p) => state.polls.set(p.id, p));
-      redraw.polls = true;
-    }
     schedule();
   });
 
   live.socket.on("personal", (body) => {
     applyPersonal(body);
-    schedule();
-  });
-
-  live.socket.on("poll.results", (body) => {
-    const poll = state.polls.get(body.id);
-    if (!poll) return;
-    poll.results = { counts: body.counts, voters: body.voters };
-    redraw.polls = true;
     schedule();
   });
 
@@ -114,7 +86,7 @@
     if (!roomSeen.endsWith(agenda)) fillItemChoices(room.agenda || []);
     roomSeen = seen;
     if (!itemTouched) $("#board-item").value = room.current ? String(room.current) : "";
-    redraw.all = redraw.speakers = redraw.mine = true;
+    redraw.all = redraw.speakers = redraw.mine = true; // the speaker queue depends on the status too
     schedule();
   });
 
@@ -156,15 +128,7 @@
     state.votes = votes;
     if (state.muted !== Boolean(p.muted)) redraw.all = true; // reply buttons
     state.muted = Boolean(p.muted);
-    state.hand = p.hand || null;
-    state.answered = new Map((p.polls || []).map((a) => [a.id, a.choices || null]));
-    redraw.mine = redraw.speakers = redraw.polls = true;
-  }
-
-  function mergePoll(patch) {
-    if (patch.deleted) state.polls.delete(patch.id);
-    else state.polls.set(patch.id, Object.assign(state.polls.get(patch.id) || {}, patch));
-    redraw.polls = true;
+    redraw.mine = true; // speakers.js and polls.js take their own parts of `personal`
   }
 
   // --- drawing, once per batch of changes --------------------------------------------------------------------------
@@ -183,10 +147,7 @@
     drawStatus();
     drawBoard();
     if (redraw.mine) drawMine();
-    if (redraw.speakers) drawSpeakers();
-    if (redraw.polls) drawPolls();
-    if (moderator && redraw.restrictions) drawRestrictions();
-    if (moderator && redraw.stats) drawStats();
+    Object.keys(parts).forEach((part) => redraw[part] && parts[part] && parts[part]());
     if (moderator) fillSettings();
     Object.keys(redraw).forEach((k) => (redraw[k] = false));
     // A node moved to its new place loses focus: give it back.
@@ -598,8 +559,6 @@
     const what = button.dataset.board;
     const holder = button.closest("[data-contribution]");
     const id = holder ? Number(holder.dataset.contribution) : null;
-    const poll = button.closest("[data-poll]");
-    const pollId = poll ? Number(poll.dataset.poll) : null;
     const moderate = (action, extra) => act("board.moderate", Object.assign({ id: id, action: action }, extra));
     switch (what) {
       case "vote":
@@ -634,16 +593,6 @@
         return act("board.highlight", { id: id });
       case "unhighlight":
         return act("board.highlight", {});
-      case "hand":
-        return act(state.hand ? "hand.lower" : "hand.raise", {});
-      case "floor-next":
-        return act("floor.give", {});
-      case "floor-end":
-        return act("floor.end", {});
-      case "floor-give":
-        return act("floor.give", { turn_id: Number(button.dataset.turn) });
-      case "hand-lower":
-        return act("hand.lower", { turn_id: Number(button.dataset.turn) });
       case "mute":
       case "unmute":
         return act("room.mute", { person: button.dataset.person, on: what === "mute" });
@@ -654,21 +603,7 @@
         return;
       case "readmit":
         return act("room.readmit", { person: button.dataset.person });
-      case "poll-open":
-      case "poll-close":
-        return act(what.replace("-", "."), { poll_id: pollId });
-      case "poll-delete":
-        if (window.confirm(t("poll-confirm-delete"))) act("poll.delete", { poll_id: pollId });
-        return;
-      case "poll-more": {
-        const next = $$(".poll-choice-field").find((f) => f.hidden);
-        if (next) {
-          next.hidden = false;
-          $("input", next).focus();
-        }
-        button.hidden = !$$(".poll-choice-field").some((f) => f.hidden);
-        return;
-      }
+      // The speaker queue's buttons are handled in speakers.js, the polls' in polls.js.
     }
   });
 
@@ -680,69 +615,9 @@
     act("board.moderate", { id: id, action: "reject", reason: reject.elements.reason.value.trim() });
   });
 
-  // --- the speaker queue -------------------------------------------------------------------------------------------
+  // --- moderators: people and settings -----------------------------------------------------------------------------
 
-  let speakerSeen; // undefined until the first drawing: no announcement for the state we arrive in
-  function drawSpeakers() {
-    const { speaking, waiting } = state.speakers;
-    const me = live.me();
-    const isLive = live.room.status === "live";
-    show($("#speaker-now"), Boolean(speaking));
-    show($("#speaker-none"), !speaking);
-    setText($("#speaker-name"), speaking ? speaking.name : "");
-    tickSpeaker();
-    const next = $("#speaker-next");
-    show(next, waiting.length > 0);
-    setText($("bdi", next), waiting.length ? waiting[0].name : "");
-    const fragment = document.createDocumentFragment();
-    waiting.forEach((turn) => {
-      const li = document.createElement("li");
-      li.dataset.turn = turn.id;
-      const name = document.createElement("bdi");
-      name.id = "turn-" + turn.id;
-      name.textContent = turn.name;
-      li.appendChild(name);
-      if (me && turn.person === me.id) li.append(" (" + t("you") + ")");
-      if (turn.side && t("side-" + turn.side)) {
-        const side = document.createElement("span");
-        side.className = "muted";
-        side.textContent = t("side-" + turn.side);
-        li.append(" ", side);
-      }
-      if (moderator) {
-        const actions = document.createElement("span");
-        actions.className = "actions";
-        actions.append(
-          smallButton(t("give-floor"), "floor-give", { turn: turn.id }, name.id),
-          smallButton(t("hand-lower"), "hand-lower", { turn: turn.id }, name.id),
-        );
-        li.appendChild(actions);
-      }
-      fragment.appendChild(li);
-    });
-    const list = $("#speaker-waiting");
-    list.textContent = "";
-    list.appendChild(fragment);
-
-    const hand = $("#hand-button");
-    const mineNow = state.hand && state.hand.status === "speaking";
-    setText(hand, t(mineNow ? "hand-end" : state.hand ? "hand-lower" : "hand-raise"));
-    hand.dataset.state = state.hand ? state.hand.status : "none";
-    hand.disabled = !state.hand && (state.muted || !isLive);
-    $("#hand-muted").hidden = !state.muted;
-    if (state.muted) hand.setAttribute("aria-describedby", "hand-muted"); // a hidden description would still be read
-    else hand.removeAttribute("aria-describedby");
-    if (moderator) {
-      $("[data-board='floor-next']").hidden = !isLive || !waiting.length;
-      $("[data-board='floor-end']").hidden = !speaking;
-    }
-    const who = speaking ? speaking.id : null;
-    if (speakerSeen !== undefined && who !== speakerSeen) {
-      $("#speakers-announce").textContent = speaking ? t("floor-to", { name: speaking.name }) : t("floor-free");
-    }
-    speakerSeen = who;
-  }
-
+  /** A small button for the click handlers (data-board); also used by speakers.js. */
   function smallButton(text, action, data, describedBy) {
     const b = document.createElement("button");
     b.type = "button";
@@ -753,173 +628,6 @@
     if (describedBy) b.setAttribute("aria-describedby", describedBy);
     return b;
   }
-
-  function tickSpeaker() {
-    const speaking = state.speakers.speaking;
-    const box = $("#speaker-countdown");
-    const endsAt = speaking && speaking.ends_at;
-    show(box, Boolean(endsAt));
-    if (!endsAt) return;
-    const left = (live.parseTime(endsAt) - live.now()) / 1000;
-    setText(box, live.clock(left));
-    box.classList.toggle("speaker-over", left <= 0);
-  }
-  setInterval(tickSpeaker, 1000); // only the countdown's text, and only when it changes
-
-  // --- polls -------------------------------------------------------------------------------------------------------
-
-  const pollElements = new Map();
-  const pollOrder = { open: 0, draft: 1, closed: 2 };
-  function drawPolls() {
-    const polls = Array.from(state.polls.values()).sort(
-      (a, b) => (pollOrder[a.status] ?? 3) - (pollOrder[b.status] ?? 3) || b.id - a.id,
-    );
-    Array.from(pollElements.keys()).forEach((id) => state.polls.has(id) || pollElements.delete(id));
-    reconcile($("#poll-list"), polls.map((p) => fillPoll(pollElement(p), p)));
-    if (!moderator) $("#polls").hidden = polls.length === 0;
-  }
-
-  function pollElement(p) {
-    let li = pollElements.get(p.id);
-    if (li && li._choices === JSON.stringify([p.choices, p.multiple])) return li;
-    if (!li) {
-      li = document.getElementById("tpl-poll").content.firstElementChild.cloneNode(true);
-      $(".poll-form", li).addEventListener("submit", (e) => {
-        e.preventDefault();
-        answerPoll(li, Number(li.dataset.poll));
-      });
-    }
-    li._choices = JSON.stringify([p.choices, p.multiple]);
-    li.dataset.poll = p.id;
-    const question = $(".poll-question", li);
-    question.id = "poll-" + p.id + "-question";
-    $$(".actions button", li).forEach((b) => b.setAttribute("aria-describedby", question.id));
-    const box = $(".poll-choices", li);
-    box.textContent = "";
-    (p.choices || []).forEach((text, i) => {
-      const label = document.createElement("label");
-      label.className = "check poll-choice";
-      const input = document.createElement("input");
-      input.type = p.multiple ? "checkbox" : "radio";
-      input.name = "choice";
-      input.value = String(i);
-      const bdi = document.createElement("bdi");
-      bdi.textContent = text;
-      label.append(input, " ", bdi);
-      box.appendChild(label);
-    });
-    pollElements.set(p.id, li);
-    return li;
-  }
-
-  function fillPoll(li, p) {
-    const answered = state.answered.has(p.id);
-    const sending = li._sending && !answered;
-    setText($(".poll-question bdi", li), p.question || "");
-    const meta = [t("poll-status-" + p.status), t(p.multiple ? "poll-multiple" : "poll-single"),
-      t(p.anonymous ? "poll-anonymous" : "poll-named")];
-    setText($(".poll-meta", li), meta.filter(Boolean).join(" · "));
-    const canAnswer = p.status === "open" && !answered && !sending;
-    const mine = state.answered.get(p.id);
-    $$("input", $(".poll-choices", li)).forEach((input) => {
-      input.disabled = !canAnswer;
-      if (mine) input.checked = mine.includes(Number(input.value));
-    });
-    show($(".poll-submit", li), canAnswer);
-    show($(".poll-done", li), answered);
-    show($(".poll-choices", li), p.status !== "closed" || !p.results);
-    const results = $(".poll-results", li);
-    show(results, Boolean(p.results));
-    if (p.results) drawResults(results, p);
-    li.dataset.status = p.status;
-    if (moderator) {
-      show($("[data-board='poll-open']", li), p.status === "draft");
-      show($("[data-board='poll-close']", li), p.status === "open");
-      show($("[data-board='poll-delete']", li), p.status === "draft");
-    }
-    return li;
-  }
-
-  function drawResults(box, p) {
-    const { counts = [], voters = 0 } = p.results;
-    const list = $(".poll-bars", box);
-    const fragment = document.createDocumentFragment();
-    (p.choices || []).forEach((text, i) => {
-      const li = document.createElement("li");
-      const label = document.createElement("span");
-      label.id = "poll-" + p.id + "-result-" + i;
-      label.className = "poll-bar-label";
-      const bdi = document.createElement("bdi");
-      bdi.textContent = text;
-      label.appendChild(bdi);
-      const meter = document.createElement("meter"); // a width without a style attribute (the CSP forbids those)
-      meter.min = 0;
-      meter.max = Math.max(voters, 1);
-      meter.value = counts[i] || 0;
-      meter.setAttribute("aria-labelledby", label.id);
-      const figure = document.createElement("span");
-      figure.className = "poll-bar-count";
-      const percent = voters ? Math.round(((counts[i] || 0) * 100) / voters) : 0;
-      figure.textContent = t("poll-result", { count: counts[i] || 0, percent: percent });
-      li.append(label, meter, figure);
-      fragment.appendChild(li);
-    });
-    list.textContent = "";
-    list.appendChild(fragment);
-    setText($(".poll-voters", box), t("poll-voters", { n: voters }));
-  }
-
-  function answerPoll(li, pollId) {
-    const choices = $$("input:checked", li).map((input) => Number(input.value));
-    const line = $(".poll-form .board-status", li);
-    if (!choices.length) return (line.textContent = t("refused-empty"));
-    line.textContent = "";
-    li._sending = true;
-    act("poll.answer", { poll_id: pollId, choices: choices }, (ack) => {
-      li._sending = false;
-      const poll = state.polls.get(pollId);
-      if (ack.ok || (ack.error && ack.error.code === "already_answered")) {
-        if (!state.answered.has(pollId)) state.answered.set(pollId, choices);
-        if (poll && ack.results) poll.results = ack.results;
-      }
-      if (!ack.ok) line.textContent = ack.error.message;
-      redraw.polls = true;
-      schedule();
-      return !ack.ok;
-    });
-    redraw.polls = true;
-    schedule();
-  }
-
-  const pollForm = document.getElementById("poll-create");
-  if (pollForm) {
-    pollForm.addEventListener("submit", (e) => {
-      e.preventDefault();
-      const line = $("#poll-create-status");
-      const choices = $$("input[name=choice]", pollForm).map((i) => i.value.trim()).filter(Boolean);
-      const question = pollForm.elements.question.value.trim();
-      if (!question) return (line.textContent = t("refused-empty"));
-      if (choices.length < 2 || choices.length > 10) return (line.textContent = t("refused-poll_choices"));
-      line.textContent = "";
-      const fields = {
-        question: question,
-        choices: choices,
-        multiple: pollForm.elements.multiple.value === "1",
-        anonymous: pollForm.elements.anonymous.checked,
-        show_results: pollForm.elements.show_results.value,
-        open: !e.submitter || e.submitter.value === "1",
-      };
-      act("poll.create", fields, (ack) => {
-        if (!ack.ok) return (line.textContent = ack.error.message), true;
-        return false;
-      });
-      pollForm.reset();
-      $$(".poll-choice-field", pollForm).forEach((f, i) => (f.hidden = i >= 3));
-      $("[data-board='poll-more']", pollForm).hidden = false;
-    });
-  }
-
-  // --- moderators: people, settings, speaking time -----------------------------------------------------------------
 
   function decoratePerson(li, person) {
     if (!moderator) return;
@@ -961,42 +669,6 @@
     $("#restrictions-empty").hidden = state.restrictions.length > 0;
   }
 
-  function drawStats() {
-    const body = $("#speaker-stats-body");
-    body.textContent = "";
-    const stats = state.stats;
-    $("#speaker-stats-empty").hidden = Boolean(stats && stats.total && stats.total.turns);
-    if (!stats) return;
-    const template = document.getElementById("tpl-stats");
-    const minutes = (seconds) => number.format(seconds / 60);
-    const label = {
-      side: (key) => t("side-" + key) || key,
-      country: (key) => t("country-" + key) || key,
-      gender: (key) => key,
-    };
-    ["side", "country", "gender"].forEach((group) => {
-      const rows = Object.entries(stats["by_" + group] || {});
-      if (!rows.length) return;
-      const table = template.content.firstElementChild.cloneNode(true);
-      $("caption", table).textContent = t("stats-" + group);
-      const tbody = $("tbody", table);
-      const add = (name, value) => {
-        const tr = tbody.insertRow();
-        const th = document.createElement("th");
-        th.scope = "row";
-        const bdi = document.createElement("bdi");
-        bdi.textContent = name;
-        th.appendChild(bdi);
-        tr.appendChild(th);
-        tr.insertCell().textContent = number.format(value.turns);
-        tr.insertCell().textContent = minutes(value.seconds);
-      };
-      rows.forEach(([key, value]) => add(key ? label[group](key) : t("stats-unknown"), value));
-      if (stats.total) add(t("stats-total"), stats.total);
-      body.appendChild(table);
-    });
-  }
-
   const settingsForm = document.getElementById("board-settings");
   const FLAGS = ["premoderation", "locked", "non_attribution", "alternate_sides", "new_speakers_first"];
   function fillSettings() {
@@ -1017,6 +689,9 @@
       act("board.settings", fields);
     });
   }
+
+  // Shared with speakers.js and polls.js, which load after this file.
+  window.BarazaBoard = { state, redraw, parts, schedule, $, $$, setText, show, reconcile, smallButton };
 
   count();
   redraw.mine = true; // posts still queued from an earlier visit, even before the connection is up
