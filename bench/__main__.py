@@ -13,15 +13,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import catchup, lecture, modes, pageweight, scaleout
+from . import catchup, lecture, modes, pageweight, scaleout, workshop
 from .lecture import Context
 from .load import ClientPool
 from .report import Targets, fmt, row_cells, table
 from .servers import PrivateRedis
 
-# The order they run in. The workshop (300 following the notes while 30 note-takers type) is added with the
-# collective notes feature: a module with the same `scenario(ctx)` shape, listed here.
-SCENARIOS = ("lecture", "catchup", "scaleout", "modes", "pageweight")
+# The order they run in.
+SCENARIOS = ("lecture", "workshop", "catchup", "scaleout", "modes", "pageweight")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -60,7 +59,10 @@ def run(args: argparse.Namespace) -> dict:
                 elif name == "pageweight":
                     figures[name] = pageweight.scenario(ctx, _busy(figures.get("lecture") or {}))
                 else:
-                    figures[name] = {"lecture": lecture, "catchup": catchup, "scaleout": scaleout}[name].scenario(ctx)
+                    scenario = {"lecture": lecture, "workshop": workshop, "catchup": catchup, "scaleout": scaleout}[
+                        name
+                    ]
+                    figures[name] = scenario.scenario(ctx)
             except Exception as exc:  # noqa: BLE001 - one scenario failing must not hide the others' figures
                 log(f"{name} failed: {exc!r}")
                 figures[name] = {"error": repr(exc)[:2000]}
@@ -101,6 +103,14 @@ def rows(figures: dict) -> list[list[str]]:
     for key, p in (figures.get("lecture") or {}).items():
         if isinstance(p, dict):
             pair(f"lecture {key}", p)
+    ws = figures.get("workshop") or {}
+    if isinstance(ws, dict) and "baraza" in ws:
+        r = ws.get("ratio") or {}
+        name = f"workshop {ws['baraza']['participants']}+{ws['baraza']['typists']} [ev SQ]"
+        out.append(row_cells(name, "relay", ws["relay"], None))
+        out.append(
+            row_cells(name, "baraza", ws["baraza"], {"p99": r.get("p99"), "cpu_per_delivery": r.get("cpu_share")})
+        )
     so = figures.get("scaleout") or {}
     pair("scale-out 1 worker", so.get("one_worker"))
     pair("scale-out 2 workers+Redis", so.get("two_workers"))
@@ -128,6 +138,20 @@ def targets(figures: dict) -> Targets:
     ticks = [p["baraza"]["ticks_per_s"]["mean"] for p in runs.values() if isinstance(p, dict) and "baraza" in p]
     t.at_most("presence broadcasts per room in any one second (with churn)", max(presence, default=None), 2, "/s")
     t.at_most("tick broadcasts per room per second", max(ticks, default=None), 0.2, "/s")
+    ws = figures.get("workshop") or {}
+    wb = ws.get("baraza") or {}
+    note_ws = " (quick: 60 readers, 6 typists)" if quick else ""
+    bursts = wb.get("notes_broadcasts_per_s") or {}
+    t.at_most(f"workshop: notes broadcasts per reader per second (mean){note_ws}", bursts.get("mean"), 20, "/s")
+    t.at_most(f"workshop: notes broadcasts per reader in any one second{note_ws}", bursts.get("max"), 22, "/s")
+    t.at_most(
+        f"workshop: keystroke -> other participants, p99{note_ws}", (wb.get("latency_ms") or {}).get("p99"), 250, " ms"
+    )
+    t.at_most(f"workshop: keystrokes lost (x readers){note_ws}", wb.get("lost"), 0)
+    t.at_most(f"workshop: server CPU (cores) while 30 type for 300{note_ws}", wb.get("cpu_share"), 0.5)
+    same = wb.get("identical")
+    t.check(f"workshop: every copy of the notes identical, = stored{note_ws}", wb.get("distinct_texts"), "1", same)
+    t.at_most(f"workshop: notes updates received not as binary{note_ws}", wb.get("not_binary"), 0)
     c = figures.get("catchup") or {}
     pct = c.get("delivered_pct")
     t.check("catch-up: missed events delivered", pct, "100%", None if pct is None else pct == 100.0, "%")
@@ -164,6 +188,26 @@ def summary(figures: dict) -> str:
             f"{fmt(pw.get('throttled_usable_s'))} s; idle {fmt(pw.get('idle_bytes_per_s'))} B/s; busy "
             f"({pw.get('busy_from')}) {fmt(pw.get('busy_bytes_per_s'))} B/s"
         )
+    ws = figures.get("workshop") or {}
+    for server in ("relay", "baraza"):
+        f = ws.get(server) if isinstance(ws, dict) else None
+        if f:
+            lines.append(
+                f"workshop {server}: {f['typists']} typists x {f['keystroke_rate']:g}/s, {f['participants']} readers; "
+                f"broadcasts/reader {f['notes_broadcasts_per_s']['mean']}/s (max {f['notes_broadcasts_per_s']['max']} "
+                f"in 1 s), {fmt(f.get('keystrokes_per_broadcast'))} keys each, {fmt(f.get('update_bytes_mean'))} B; "
+                f"CPU {f['cpu_share']} core, {fmt(f.get('cpu_per_keystroke_ms'))} ms/keystroke, "
+                f"{fmt(f.get('cpu_per_update_delivery_us'))} us/update delivered; ack p99 "
+                f"{fmt((f.get('ack_ms') or {}).get('p99'))} ms; copies {f['copies']}, distinct {f['distinct_texts']}, "
+                f"stored matches {f.get('stored_matches')}; not binary {f['not_binary']}; board p99 "
+                f"{fmt((f['board'].get('latency_ms') or {}).get('p99'))} ms, lost {f['board']['lost']}"
+            )
+    if isinstance(ws, dict) and ws.get("ratio"):
+        r = ws["ratio"]
+        lines.append(
+            f"workshop baraza/relay: CPU {fmt(r.get('cpu_share'))}x (per keystroke {fmt(r.get('cpu_per_keystroke'))}x, "
+            f"per update delivered {fmt(r.get('cpu_per_update_delivery'))}x), p99 {fmt(r.get('p99'))}x"
+        )
     for key, p in (figures.get("lecture") or {}).items():
         b = (p or {}).get("baraza") or {}
         late = b.get("late_join") or {}
@@ -184,6 +228,8 @@ def main(argv: list[str]) -> None:
     print(table(rows(figures)))
     print("latency in ms: contribution sent -> approved contribution received (appr: approval sent -> received);")
     print("x p99 / x CPU: Baraza over the bare relay under the same load; KB/pers: server memory per participant")
+    print("workshop rows: rate = keystrokes/s, lost = keystrokes x readers, latency = keystroke -> reader,")
+    print("  x CPU = server CPU (cores) over the relay's, which sends every update to everyone without merging")
     print(summary(figures))
     checks = targets(figures)
     print("targets:")
