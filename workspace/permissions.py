@@ -162,8 +162,9 @@ def note_editors(session: ExchangeSession) -> str:
     """The session's setting: "note_takers" (default) or "everyone"."""
     from .notes.models import Editors, NoteDoc
 
-    doc = db.session.get(NoteDoc, session.id)
-    return doc.editors if doc is not None else Editors.NOTE_TAKERS
+    # The column alone: asked on every keystroke, and the row also holds the document's snapshot.
+    editors = db.session.execute(db.select(NoteDoc.editors).filter_by(session_id=session.id)).scalar_one_or_none()
+    return editors or Editors.NOTE_TAKERS
 
 
 def can_read_notes(user, session: ExchangeSession) -> bool:

@@ -55,31 +55,40 @@ def ensure_doc(session: ExchangeSession, template: bytes | None = None) -> NoteD
     return db.session.get(NoteDoc, session.id)
 
 
-def _locked(session_id: int) -> NoteDoc:
-    db.session.expire_all()
-    return db.session.execute(
-        db.select(NoteDoc).filter_by(session_id=session_id).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one()
+def _counters(session_id: int) -> tuple[int, int, int]:
+    """Lock the document's row and read its counters and the snapshot's size, without loading the snapshot.
+
+    Every keystroke comes through here: reading a snapshot of up to NOTES_MAX_DOC_BYTES each time would make
+    typing cost grow with the document.
+    """
+    row = db.session.execute(
+        db.select(NoteDoc.last_seq, NoteDoc.pending_bytes, db.func.length(NoteDoc.snapshot))
+        .filter_by(session_id=session_id)
+        .with_for_update()
+    ).one()
+    return row[0], row[1], row[2] or 0
 
 
 def append(session_id: int, update: bytes, person: str | None, name: str | None) -> int:
     """Store one update and return its sequence number; raises Refused('notes_too_large') past the limit."""
     for attempt in range(8):
         try:
-            doc = _locked(session_id)
-            bound = len(doc.snapshot) + doc.pending_bytes  # merging never makes the state larger than this
-            if bound + len(update) > max_doc_bytes():
-                if doc.pending_bytes:
+            last_seq, pending, snapshot_bytes = _counters(session_id)
+            if snapshot_bytes + pending + len(update) > max_doc_bytes():  # merging never grows the state past this
+                if pending:
                     db.session.rollback()
                     compact(session_id)  # the bound overestimates: measure the real size once
-                    doc = _locked(session_id)
-                if len(doc.snapshot) + len(update) > max_doc_bytes():
+                    last_seq, pending, snapshot_bytes = _counters(session_id)
+                if snapshot_bytes + len(update) > max_doc_bytes():
                     db.session.rollback()
                     raise Refused("notes_too_large")
-            seq = doc.last_seq + 1
-            doc.last_seq = seq
-            doc.pending_bytes += len(update)
-            doc.updated_at = utcnow()
+            seq = last_seq + 1
+            db.session.execute(
+                db.update(NoteDoc)
+                .filter_by(session_id=session_id)
+                .values(last_seq=seq, pending_bytes=pending + len(update), updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
             db.session.add(NoteUpdate(session_id=session_id, seq=seq, data=update, person=person))
             if person and name and not _is_contributor(session_id, person):
                 db.session.add(NoteContributor(session_id=session_id, person=person, name=name[:80]))
@@ -143,6 +152,14 @@ def load(session_id: int) -> tuple[list[bytes], int]:
 def load_doc(session_id: int):
     parts, _last = load(session_id)
     return crdt.doc_from(*parts, strict=False)
+
+
+def _locked(session_id: int) -> NoteDoc:
+    """The document's row, locked and read afresh (compaction needs the snapshot itself)."""
+    db.session.expire_all()
+    return db.session.execute(
+        db.select(NoteDoc).filter_by(session_id=session_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
 
 
 def compact(session_id: int) -> None:
