@@ -24,23 +24,23 @@ app = create_app()
 def _stop(signum, _frame) -> None:
     """SIGTERM/SIGINT: drop this worker's live connections from presence, then exit.
 
-    Under eventlet and gevent the signal arrives in the event loop itself, where a database call (psycopg2
-    waiting on its socket) is not allowed: the work runs in a green thread of its own.
+    Under eventlet the handler runs inside the event loop, where psycopg2's green wait (eventlet's patch) may
+    not switch: at shutdown the last database call simply blocks. (Handing it to a green thread instead
+    waits until the loop wakes up, which on an idle server is never.)
     """
-    if ASYNC_MODE in ("eventlet", "gevent"):
-        socketio.start_background_task(_shutdown)
-    else:
-        _shutdown()
+    try:
+        import psycopg2.extensions
 
-
-def _shutdown() -> None:
+        psycopg2.extensions.set_wait_callback(None)
+    except ImportError:
+        pass
     from workspace.realtime.presence import forget_worker
 
     try:
         with app.app_context():
             forget_worker()
     finally:
-        # Not SystemExit: under eventlet that would end only this green thread.
+        # Not SystemExit: under eventlet the signal may land in any greenlet, which would swallow it.
         os._exit(0)
 
 

@@ -1064,3 +1064,11 @@ def test_sigterm_takes_the_workers_connections_out_of_presence(tmp_path_factory)
     with app.app_context():
         assert db.session.execute(db.select(db.func.count(LiveConnection.sid))).scalar() == 0
     assert "Traceback" not in stopping.log.read_text()
+
+
+def test_an_idle_server_stops_at_once_on_sigterm(tmp_path_factory):
+    """Nothing connected, nothing happening: the signal alone must end the process."""
+    idle = start_server(tmp_path_factory.mktemp("idle"))
+    time.sleep(1)  # let the event loop settle into waiting
+    idle.proc.terminate()
+    assert idle.proc.wait(5) == 0
