@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints
 
 from ..realtime.actions import live_action
 from ..realtime.protocol import MAX_PAYLOAD_BYTES, NoArgs, Payload
-from . import people, polls, services, speakers
+from . import moderation, people, polls, services, speakers
 
 Id = Annotated[int, Field(ge=1, le=2**31)]
 Person = Annotated[str, StringConstraints(pattern=r"^[ug]:[0-9]{1,10}$")]
@@ -116,12 +116,12 @@ def vote(session, viewer, data):
 
 @live_action("board.moderate", Moderate, moderator=True)
 def moderate(session, viewer, data):
-    return services.moderate(session, viewer, data.id, data.action, data.reason, data.cid)
+    return moderation.moderate(session, viewer, data.id, data.action, data.reason, data.cid)
 
 
 @live_action("board.highlight", Highlight, moderator=True)
 def highlight(session, viewer, data):
-    return services.highlight(session, viewer, data.id, data.cid)
+    return moderation.highlight(session, viewer, data.id, data.cid)
 
 
 @live_action("board.settings", Settings, moderator=True)
@@ -129,7 +129,7 @@ def configure(session, viewer, data):
     changes = data.model_dump(exclude={"cid"}, exclude_none=True)
     if "speaker_seconds" in changes:
         changes["speaker_seconds"] = changes["speaker_seconds"] or None
-    return services.configure(session, viewer, changes, data.cid)
+    return moderation.configure(session, viewer, changes, data.cid)
 
 
 # --- people --------------------------------------------------------------------------------------------------------

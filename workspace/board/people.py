@@ -10,7 +10,8 @@ from ..realtime.protocol import Refused
 from ..realtime.services import Out, broadcast, commit_events
 from ..sessions.models import ExchangeSession, Guest
 from .models import Restriction, SpeakerTurn
-from .services import log, tell_person
+from .moderation import log
+from .services import tell_person
 
 
 def target(session: ExchangeSession, person: str) -> tuple[str, User | None, Guest | None]:

@@ -20,7 +20,8 @@ from ..realtime.services import Out, broadcast, commit_events, mods_room, room
 from ..sessions.models import ExchangeSession, Status
 from ..timeutil import utcnow
 from .models import Poll, PollChoice, PollVoter
-from .services import log, tell_person
+from .moderation import log
+from .services import tell_person
 
 MAX_QUESTION_CHARS = 300
 MAX_CHOICE_CHARS = 120

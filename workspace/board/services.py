@@ -18,7 +18,7 @@ from ..realtime.services import NoChange, Out, broadcast, commit_events, person_
 from ..sessions.live import iso
 from ..sessions.models import ExchangeSession, Status
 from ..timeutil import utcnow
-from .models import Board, Contribution, ModerationEntry, Restriction, Vote
+from .models import Board, Contribution, Restriction, Vote
 from .render import render
 
 MAX_BODY_CHARS = 2000
@@ -154,7 +154,7 @@ def tell_person(session: ExchangeSession, who: Viewer | str) -> None:
     socketio.emit("personal", personal(session, person), to=person_room(session.id, person))
 
 
-def _send(events) -> None:
+def send(events) -> None:
     for event in events:
         broadcast(event)
 
@@ -197,7 +197,7 @@ def _check_slow_mode(session: ExchangeSession, board: Board, viewer: Viewer) -> 
         raise Refused("slow_mode", seconds=int(wait) + 1)
 
 
-def _contribution(session: ExchangeSession, contribution_id: int) -> Contribution:
+def find_contribution(session: ExchangeSession, contribution_id: int) -> Contribution:
     c = db.session.get(Contribution, contribution_id)
     if c is None or c.session_id != session.id or c.status == Contribution.WITHDRAWN:
         raise Refused("not_found")
@@ -220,7 +220,7 @@ def _public_outs(c: Contribution, board: Board) -> list[Out]:
     return outs
 
 
-def _unhighlight(board: Board, c: Contribution) -> list[Out]:
+def unhighlight(board: Board, c: Contribution) -> list[Out]:
     """A contribution leaving the board stops being the one discussed, for everyone (an event, not just a row)."""
     if board.highlighted_id != c.id:
         return []
@@ -228,7 +228,7 @@ def _unhighlight(board: Board, c: Contribution) -> list[Out]:
     return [Out("board.settings", {"settings": settings_wire(board)})]
 
 
-def _gone_out(c: Contribution) -> Out:
+def gone_out(c: Contribution) -> Out:
     """Everyone drops it; moderators keep it, marked with its new state."""
     return Out(
         "contribution",
@@ -256,7 +256,7 @@ def post(
         item = item_id
         parent = None
         if parent_id is not None:
-            parent = _contribution(session, parent_id)
+            parent = find_contribution(session, parent_id)
             if not _visible_to(parent, viewer):
                 raise Refused("not_found")
             if parent.parent_id is not None:  # replies stay one level deep: answer the thread
@@ -289,7 +289,7 @@ def post(
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
-        _send(events)
+        send(events)
         tell_person(session, viewer)
     # The id lets the author's page tie its queued post to the contribution (a retry finds it in the stored event).
     return {"seq": events[0].seq, "id": events[0].data["contribution"]["id"]}
@@ -314,11 +314,11 @@ def edit(session: ExchangeSession, viewer: Viewer, contribution_id: int, body: s
         if is_public(c):
             return _public_outs(c, board)
         moderators = Out("contribution", {"contribution": contribution_wire(c, board, moderator=True)}, "mods")
-        return [_gone_out(c), moderators, *_unhighlight(board, c)] if was_public else [moderators]
+        return [gone_out(c), moderators, *unhighlight(board, c)] if was_public else [moderators]
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
-        _send(events)
+        send(events)
         tell_person(session, viewer)
     return events[0]
 
@@ -331,17 +331,17 @@ def withdraw(session: ExchangeSession, viewer: Viewer, contribution_id: int, cid
         c.status = Contribution.WITHDRAWN
         c.pinned = False
         board = get_board(session)
-        return [_gone_out(c), *_unhighlight(board, c)]
+        return [gone_out(c), *unhighlight(board, c)]
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
-        _send(events)
+        send(events)
         tell_person(session, viewer)
     return events[0]
 
 
 def _own_recent(session: ExchangeSession, viewer: Viewer, contribution_id: int) -> Contribution:
-    c = _contribution(session, contribution_id)
+    c = find_contribution(session, contribution_id)
     if c.person != viewer.person:
         raise Refused("not_allowed")
     if utcnow() - c.created_at > timedelta(seconds=current_app.config["BOARD_EDIT_SECONDS"]):
@@ -355,7 +355,7 @@ def vote(session: ExchangeSession, viewer: Viewer, contribution_id: int, support
     def mutate(state):
         board = get_board(session)
         _require_open_board(session, board, viewer)
-        c = _contribution(session, contribution_id)
+        c = find_contribution(session, contribution_id)
         if not is_public(c):
             raise Refused("not_found")
         existing = db.session.execute(
@@ -373,144 +373,6 @@ def vote(session: ExchangeSession, viewer: Viewer, contribution_id: int, support
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if events and not duplicate:
-        _send(events)
+        send(events)
         tell_person(session, viewer)
     return events[0] if events else None
-
-
-# --- moderating contributions -------------------------------------------------------------------------------------
-
-
-def log(session: ExchangeSession, viewer: Viewer, action: str, contribution: Contribution | None = None, **extra):
-    db.session.add(
-        ModerationEntry(
-            session_id=session.id,
-            actor=viewer.person,
-            actor_name=viewer.name[:80],
-            action=action,
-            contribution_id=contribution.id if contribution else None,
-            target=extra.get("target"),
-            target_name=extra.get("target_name"),
-            detail=str(extra.get("detail", ""))[:MAX_REASON_CHARS],
-        )
-    )
-
-
-CONTRIBUTION_ACTIONS = ("approve", "reject", "hide", "restore", "pin", "unpin", "answer", "unanswer")
-
-
-def moderate(session: ExchangeSession, viewer: Viewer, contribution_id: int, action: str, reason: str, cid: str):
-    """Approve, reject (with a reason the author sees), hide, restore, pin, mark answered; each one logged."""
-    if action not in CONTRIBUTION_ACTIONS:
-        raise Refused("invalid")
-    reason = reason.strip()
-    if len(reason) > MAX_REASON_CHARS:
-        raise Refused("too_long", limit=MAX_REASON_CHARS)
-
-    def mutate(state):
-        board = get_board(session)
-        c = _contribution(session, contribution_id)
-        was_public = is_public(c)
-        if action == "approve":
-            if c.status != Contribution.PENDING:
-                raise Refused("invalid")
-            c.status = Contribution.APPROVED
-        elif action == "reject":
-            if c.status != Contribution.PENDING:
-                raise Refused("invalid")
-            c.status, c.reject_reason = Contribution.REJECTED, reason
-        elif action in ("hide", "restore"):
-            c.hidden = action == "hide"
-        elif action in ("pin", "unpin"):
-            c.pinned = action == "pin"
-        else:
-            c.answered = action == "answer"
-        log(session, viewer, action, c, detail=reason)
-        moderators = Out("contribution", {"contribution": contribution_wire(c, board, moderator=True)}, "mods")
-        if is_public(c) and was_public:  # pinned, answered: a change of flags
-            return [Out("contribution", {"contribution": _flags(c)})]
-        if is_public(c):  # approved or restored: moderators' copy (with the name), then everyone's
-            return [moderators, Out("contribution", {"contribution": contribution_wire(c, board, moderator=False)})]
-        if was_public:
-            return [_gone_out(c), moderators, *_unhighlight(board, c)]
-        return [moderators]
-
-    events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
-    if not duplicate:
-        _send(events)
-        c = db.session.get(Contribution, contribution_id)
-        tell_person(session, c.person)
-    return events[0]
-
-
-def _flags(c: Contribution) -> dict:
-    return {"id": c.id, "pinned": c.pinned, "answered": c.answered, "hidden": c.hidden, "status": c.status}
-
-
-def highlight(session: ExchangeSession, viewer: Viewer, contribution_id: int | None, cid: str):
-    """The contribution being discussed now, shown to everyone above the board (None: nothing)."""
-
-    def mutate(state):
-        board = get_board(session)
-        c = None
-        if contribution_id is not None:
-            c = _contribution(session, contribution_id)
-            if not is_public(c):
-                raise Refused("invalid")
-        board.highlighted_id = c.id if c else None
-        log(session, viewer, "highlight" if c else "unhighlight", c)
-        return [Out("board.settings", {"settings": settings_wire(board)})]
-
-    events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
-    if not duplicate:
-        _send(events)
-    return events[0]
-
-
-SETTINGS = {
-    "premoderation": bool,
-    "locked": bool,
-    "slow_mode_seconds": int,
-    "non_attribution": bool,
-    "alternate_sides": bool,
-    "new_speakers_first": bool,
-    "speaker_seconds": int,
-}
-
-
-def configure(session: ExchangeSession, viewer: Viewer, changes: dict, cid: str):
-    """Moderators change how the board runs; non-attribution exists only in closed sessions."""
-    if not changes:
-        raise Refused("invalid")
-    if changes.get("non_attribution") and not session.is_closed:
-        raise Refused("not_closed")
-
-    def mutate(state):
-        board = get_board(session)
-        before = board.non_attribution
-        for name, value in changes.items():
-            if getattr(board, name) != value:
-                setattr(board, name, value)
-                log(session, viewer, f"set_{name}", detail=_setting_text(value))
-        data = {"settings": settings_wire(board)}
-        if before and not board.non_attribution:
-            # Names come back: everyone needs those of the contributions they already have.
-            data["authors"] = {str(c.id): author_wire(c) for c in visible_contributions(session, moderator=False)}
-        return [Out("board.settings", data)]
-
-    events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
-    if not duplicate:
-        _send(events)
-    return events[0]
-
-
-def _setting_text(value) -> str:
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    return "" if value is None else str(value)
-
-
-def pending_count(session: ExchangeSession) -> int:
-    return db.session.execute(
-        db.select(db.func.count(Contribution.id)).filter_by(session_id=session.id, status=Contribution.PENDING)
-    ).scalar()
