@@ -167,8 +167,10 @@ def test_poll_after_close(server, world):
     assert ack["ok"], ack
     poll = participant.wait_for(lambda: [e for e in participant.events if e["type"] == "poll"])[-1]["data"]["poll"]
     assert "results" not in poll
-    ack = participant.act("poll.answer", poll_id=poll["id"], choices=[1])
-    assert ack == {"ok": True}
+    answer = {"cid": "answer-once-1", "poll_id": poll["id"], "choices": [1]}
+    assert participant.call("poll.answer", answer) == {"ok": True}
+    # The same answer again (its acknowledgement lost): the same reply, counted once. Another one: refused.
+    assert participant.call("poll.answer", answer) == {"ok": True}
     assert participant.act("poll.answer", poll_id=poll["id"], choices=[0])["error"]["code"] == "already_answered"
     moderator.wait_for(lambda: [r for r in moderator.of("poll.results") if r["voters"] == 1])
     assert not participant.of("poll.results")
@@ -177,6 +179,8 @@ def test_poll_after_close(server, world):
         lambda: [e for e in participant.events if e["type"] == "poll" and e["data"]["poll"]["status"] == "closed"]
     )
     assert closed[-1]["data"]["poll"]["results"]["counts"] == [0, 1]
+    # A retry that arrives after the close still gets its answer (now with the results everyone sees).
+    assert participant.call("poll.answer", answer) == {"ok": True, "results": {"counts": [0, 1], "voters": 1}}
 
 
 # =====================================================================================================================

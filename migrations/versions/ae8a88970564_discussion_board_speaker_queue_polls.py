@@ -154,6 +154,7 @@ def upgrade():
     sa.Column('voter_key', sa.String(length=64), nullable=False),
     sa.Column('person', sa.String(length=20), nullable=True),
     sa.Column('name', sa.String(length=80), nullable=True),
+    sa.Column('client_id', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['poll_id'], ['polls.id'], name=op.f('fk_poll_voters_poll_id_polls'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_poll_voters')),
     sa.UniqueConstraint('poll_id', 'voter_key', name=op.f('uq_poll_voters_poll_id'))

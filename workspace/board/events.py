@@ -209,4 +209,4 @@ def delete_poll(session, viewer, data):
 
 @live_action("poll.answer", Answer)
 def answer(session, viewer, data):
-    return polls.answer(session, viewer, data.poll_id, data.choices, request.sid)
+    return polls.answer(session, viewer, data.poll_id, data.choices, request.sid, data.cid)

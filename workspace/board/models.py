@@ -181,6 +181,7 @@ class PollVoter(db.Model):
     voter_key = db.Column(db.String(64), nullable=False)
     person = db.Column(db.String(20), nullable=True)
     name = db.Column(db.String(80), nullable=True)
+    client_id = db.Column(db.String(64), nullable=True)  # the answer's cid: a retry is recognised, not refused
 
 
 class PollChoice(db.Model):

@@ -262,9 +262,19 @@ def delete_draft(session: ExchangeSession, viewer: Viewer, poll_id: int, cid: st
 # --- answering -----------------------------------------------------------------------------------------------------
 
 
-def answer(session: ExchangeSession, viewer: Viewer, poll_id: int, choices: list[int], sid: str) -> dict:
-    """Once per person. Returns what the acknowledgement carries (the results when this person may see them)."""
+def answer(session: ExchangeSession, viewer: Viewer, poll_id: int, choices: list[int], sid: str, cid: str) -> dict:
+    """Once per person. Returns what the acknowledgement carries (the results when this person may see them).
+
+    The same answer sent again (same cid, after a lost acknowledgement) gets the same kind of answer, not a
+    refusal; another answer from the same person is refused.
+    """
     poll = _get(session, poll_id)
+    key = voter_key(poll, viewer.person)
+    earlier = db.session.execute(db.select(PollVoter.client_id).filter_by(poll_id=poll.id, voter_key=key)).first()
+    if earlier is not None:
+        if earlier.client_id != cid:
+            raise Refused("already_answered")
+        return _answered(poll, viewer)
     if poll.status != Poll.OPEN:
         raise Refused("poll_closed")
     picked = sorted(set(choices))
@@ -272,14 +282,12 @@ def answer(session: ExchangeSession, viewer: Viewer, poll_id: int, choices: list
         raise Refused("invalid")
     if picked[0] < 0 or picked[-1] >= len(poll.choices):
         raise Refused("not_found")
-    key = voter_key(poll, viewer.person)
-    if db.session.execute(db.select(PollVoter.id).filter_by(poll_id=poll.id, voter_key=key)).first() is not None:
-        raise Refused("already_answered")
     voter = PollVoter(
         poll_id=poll.id,
         voter_key=key,
         person=None if poll.anonymous else viewer.person,
         name=None if poll.anonymous else viewer.name[:80],
+        client_id=cid,
     )
     db.session.add(voter)
     db.session.flush()
@@ -294,6 +302,10 @@ def answer(session: ExchangeSession, viewer: Viewer, poll_id: int, choices: list
     if poll.show_results == Poll.SHOW_AFTER_ANSWER:
         socketio.server.enter_room(sid, results_room(poll.id), namespace="/")
     schedule_results(poll)
+    return _answered(poll, viewer)
+
+
+def _answered(poll: Poll, viewer: Viewer) -> dict:
     if results_visible(poll, viewer.moderator, answered=True):
         return {"results": results(poll)}
     return {}
