@@ -1,12 +1,15 @@
 // The notes editor (docs/realtime-protocol.md, "Collective notes"): a Yjs document bound to Quill, synced
 // over the session's Socket.IO connection with binary messages. Local changes are merged and sent at most
 // ten times a second; whatever the server has not acknowledged is sent again after a reconnection (the
-// sync step compares state vectors, so edits made offline merge on their own).
+// sync step compares state vectors, so edits made offline merge on their own). People who may edit keep a copy
+// of the document in IndexedDB (y-indexeddb), one per session and person, so what they typed offline survives a
+// reload or a closed tab: it is loaded before the first sync step and sent with whatever else the server lacks.
 import * as Y from "yjs";
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from "y-protocols/awareness";
 import Quill from "quill";
 import Cursors from "./cursors.js";
 import { QuillBinding } from "y-quill";
+import { IndexeddbPersistence } from "y-indexeddb";
 import { io } from "socket.io-client";
 
 Quill.register("modules/cursors", Cursors);
@@ -19,6 +22,7 @@ Quill.register("modules/cursors", Cursors);
   const t = (key) => strings.getAttribute("data-" + key) || "";
   const $ = (id) => document.getElementById(id);
   const sessionId = Number(root.dataset.session);
+  const person = root.dataset.person || "";
   const REMOTE = "remote";
   const SEND_EVERY = 100; // ms between two sends of local changes
   const AWARENESS_EVERY = 200;
@@ -27,6 +31,27 @@ Quill.register("modules/cursors", Cursors);
   const text = doc.getText("quill");
   const awareness = new Awareness(doc);
   let editable = false;
+
+  // The local copy: only for someone signed in who may edit (a reader has nothing of their own to keep).
+  let local = null;
+  if (person && root.dataset.editable === "true" && window.indexedDB) {
+    try {
+      local = new IndexeddbPersistence("baraza-notes-" + sessionId + "-" + person, doc);
+    } catch (e) {
+      local = null;
+    }
+  }
+  // The first sync step waits for the local copy (never for long: a broken IndexedDB must not block the notes).
+  const loaded = local
+    ? Promise.race([local.whenSynced, new Promise((resolve) => setTimeout(resolve, 3000))]).catch(() => null)
+    : Promise.resolve();
+  function forget() {
+    // No longer allowed to edit (or to read): the local copy goes.
+    if (!local) return;
+    const copy = local;
+    local = null;
+    copy.clearData().catch(() => null);
+  }
 
   // Names come from the server with each awareness message, so nobody can show a cursor under another name.
   awareness.on("change", ({ added, updated }, origin) => {
@@ -135,20 +160,42 @@ Quill.register("modules/cursors", Cursors);
     inflight = null;
     showConnection("offline");
     setEditable(editable); // keep typing offline
+    failed = true;
   });
-  socket.on("connect_error", () => showConnection(socket.active ? "offline" : "offline"));
-  socket.on("welcome", () => join());
+  socket.on("connect_error", () => {
+    showConnection("offline");
+    failed = true;
+    editOffline();
+  });
+  socket.on("welcome", () => loaded.then(join));
+  // Reopened while offline: the kept copy is shown and can be edited; the sync step sends it on connection.
+  // (Online, the editor waits for the sync step as before, so nobody types into a half-loaded document.)
+  let localLoaded = false;
+  let failed = false; // the connection failed or dropped since the page opened
+  loaded.then(() => {
+    localLoaded = true;
+    editOffline();
+  });
+  function editOffline() {
+    if (local && localLoaded && failed && !ready && !socket.connected) setEditable(true);
+  }
+  socket.on("revoked", forget);
 
   function join() {
+    if (!socket.connected) return;
     socket.timeout(10000).emit("notes.join", { sv: Y.encodeStateVector(doc), client_id: doc.clientID }, (err, ack) => {
       if (err) return socket.connected && setTimeout(join, 2000);
-      if (!ack.ok) return alertRefusal(ack.error);
+      if (!ack.ok) {
+        if (ack.error && ack.error.code === "not_allowed") forget(); // no longer one of the session's people
+        return alertRefusal(ack.error);
+      }
       Y.applyUpdate(doc, new Uint8Array(ack.update), REMOTE);
       // Whatever the server lacks (edits made offline, or never acknowledged) goes as one update.
       const missing = Y.encodeStateAsUpdate(doc, new Uint8Array(ack.sv));
       pending = ack.editable && missing.length > 2 ? [missing] : [];
       inflight = null;
       ready = true;
+      if (!ack.editable) forget();
       setEditable(ack.editable);
       sendAwareness();
       send();
@@ -156,7 +203,7 @@ Quill.register("modules/cursors", Cursors);
   }
 
   doc.on("update", (update, origin) => {
-    if (origin === REMOTE) return;
+    if (origin === REMOTE || (local && origin === local)) return; // the local copy's own load is sent by the sync step
     pending.push(update);
     showSaved();
     if (!sendTimer) sendTimer = setTimeout(send, SEND_EVERY);
@@ -201,5 +248,5 @@ Quill.register("modules/cursors", Cursors);
   window.addEventListener("pagehide", () => removeAwarenessStates(awareness, [doc.clientID], "local"));
 
   // For tests and curious developers: the document behind the editor.
-  root.notes = { doc, text, quill, awareness, socket };
+  root.notes = { doc, text, quill, awareness, socket, local: () => local };
 })();

@@ -130,3 +130,107 @@ def test_the_notes_page_has_no_serious_accessibility_violations(open_page, live_
         page.screenshot(path="/tmp/notes-en.png", full_page=True)
     assert not result["violations"], "\n".join(result["violations"])
     assert result["overflow"] <= 0, f"the notes page scrolls sideways by {result['overflow']}px"
+
+
+def _stored_locally(page) -> None:
+    """Wait until IndexedDB has committed every write made so far (a later read of the same store waits for it)."""
+    page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const name = document.getElementById('notes').notes.local().name;
+            const open = indexedDB.open(name);
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+                const tx = open.result.transaction('updates', 'readonly');
+                tx.objectStore('updates').count();
+                tx.oncomplete = () => { open.result.close(); resolve(); };
+            };
+        })"""
+    )
+
+
+def test_edits_made_offline_survive_a_reload_and_reach_the_server(open_page, live_server):  # noqa: F811
+    world = build_world(live_server)
+    session_id = world.sessions["closed_live"]
+    url = f"{live_server.url}/sessions/{session_id}/notes"
+    a = open_notes(open_page(), live_server, world.emails["note_taker"], session_id)
+    context = a.context
+    # No service worker: to reopen the page while offline, serve the page and its files as they were.
+    names = [url] + a.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    files = {}
+    for name in names:
+        if "/socket.io/" in name:
+            continue
+        response = context.request.get(name)
+        files[name] = (response.status, response.headers, response.body())
+    online = {"value": True}
+
+    def serve(route):
+        if online["value"]:
+            return route.continue_()
+        kept = files.get(route.request.url)
+        if kept is None:
+            return route.abort("internetdisconnected")
+        return route.fulfill(status=kept[0], headers=kept[1], body=kept[2])
+
+    context.route("**/*", serve)  # the WebSocket is not routed: offline, it fails as it would
+
+    online["value"] = False
+    context.set_offline(True)
+    expect(a.locator("#notes-connection")).to_have_attribute("data-state", "offline")
+    a.locator(EDITOR).click()
+    a.keyboard.press("Control+End")
+    a.keyboard.press("Enter")
+    a.keyboard.type("kept offline 7c1e")
+    expect(a.locator(EDITOR)).to_contain_text("kept offline 7c1e")
+    _stored_locally(a)
+    a.close()  # the tab is closed before the connection returns
+
+    b = context.new_page()
+    b.goto(url)
+    expect(b.locator(EDITOR)).to_contain_text("kept offline 7c1e")  # from IndexedDB, still offline
+    expect(b.locator("#notes-connection")).not_to_have_attribute("data-state", "connected")
+    expect(b.locator(EDITOR)).to_have_attribute("contenteditable", "true")
+    b.locator(EDITOR).click()
+    b.keyboard.press("Control+End")
+    b.keyboard.type(" and after the reload")
+    _stored_locally(b)
+    app = server_app(live_server)
+    with app.app_context():
+        assert "kept offline" not in crdt.plain_text(store.load_doc(session_id))
+        db.session.remove()
+
+    online["value"] = True
+    context.set_offline(False)
+    expect(b.locator("#notes-connection")).to_have_attribute("data-state", "connected", timeout=20_000)
+    expect(b.locator("#notes-saved")).to_have_text("All changes saved")
+    other = open_notes(open_page(), live_server, world.emails["moderator"], session_id)
+    expect(other.locator(EDITOR)).to_contain_text("kept offline 7c1e and after the reload")
+    other.wait_for_function(
+        "([sel, other]) => document.querySelector(sel).innerText === other",
+        arg=[EDITOR, editor_text(b)],
+        timeout=10_000,
+    )
+    assert editor_text(other) == editor_text(b)
+    with app.app_context():
+        assert "kept offline 7c1e and after the reload" in crdt.plain_text(store.load_doc(session_id))
+        db.session.remove()
+
+
+def test_signing_out_clears_the_notes_kept_in_the_browser(open_page, live_server):  # noqa: F811
+    """A closed session's notes kept for offline editing must not stay on a shared computer."""
+    world = build_world(live_server)
+    page = open_notes(open_page(), live_server, world.emails["note_taker"], world.sessions["closed_live"])
+    kept = "indexedDB.databases().then((all) => all.map((d) => d.name).filter((n) => n.startsWith('baraza-notes-')))"
+
+    def wait_until(wanted):
+        for _ in range(50):
+            if wanted(page.evaluate(kept)):
+                return
+            page.wait_for_timeout(100)
+        raise AssertionError(f"notes kept in the browser: {page.evaluate(kept)}")
+
+    wait_until(lambda names: len(names) == 1)
+    page.goto(live_server.url + "/")  # the notes page is closed when they sign out (another tab, say)
+    with page.expect_navigation():
+        page.locator("form[action$='/logout'] button").click()
+    wait_until(lambda names: names == [])

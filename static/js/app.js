@@ -9,6 +9,16 @@
     }
   } catch (e) { /* old browser: UTC it is */ }
 
+  // Signed out (no sign-out form on the page): notes kept in this browser for offline editing go too, so a
+  // closed session's notes do not stay behind on a shared computer.
+  if (!document.querySelector("form[action$='/logout']") && window.indexedDB && indexedDB.databases) {
+    indexedDB.databases().then(function (databases) {
+      databases.forEach(function (db) {
+        if (db.name && db.name.indexOf("baraza-notes-") === 0) indexedDB.deleteDatabase(db.name);
+      });
+    }).catch(function () { /* nothing kept, or not allowed: nothing to clear */ });
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form.getAttribute("data-confirm");
