@@ -12,6 +12,7 @@ import pytest
 from conftest import LiveServer
 from playwright.sync_api import expect
 from realtime_support import LiveClient, build_world, http_session, server_app
+from test_browser_live import AXE_PATH, PHONE, enter, open_page, sign_in  # noqa: F401  (open_page is a fixture)
 
 from config import BASE_DIR
 from workspace.extensions import db
@@ -19,8 +20,6 @@ from workspace.realtime.models import SessionEvent
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
-AXE_PATH = BASE_DIR / "node_modules/axe-core/axe.min.js"
-PHONE = {"width": 390, "height": 844}
 SCREENSHOT = Path("/tmp/live-board-ar.png")
 
 
@@ -32,47 +31,6 @@ def live_server(tmp_path_factory):
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture
-def open_page(browser, live_server):
-    """Pages in fresh contexts (separate cookies); script errors, CSP refusals, dialogs we did not expect and 5xx
-    fail the test."""
-    contexts, problems = [], []
-
-    def make(**options):
-        context = browser.new_context(**options)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
-        page.on(
-            "console",
-            lambda m: problems.append(f"console: {m.text}") if "Content Security Policy" in m.text else None,
-        )
-        page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 500 else None)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not problems, problems
-
-
-def sign_in(page, server, email: str) -> None:
-    page.goto(server.url + "/login")
-    page.fill("#email", email)
-    page.fill("#password", "live test password")
-    with page.expect_navigation():
-        page.locator("main form.form button[type=submit]").click()
-    assert page.locator("form[action$='/logout']").count() == 1, "sign-in failed"
-
-
-def enter(page, server, email: str, session_id: int):
-    sign_in(page, server, email)
-    page.goto(f"{server.url}/sessions/{session_id}/live")
-    expect(page.locator("#live-connection")).to_have_attribute("data-state", "connected")
-    return page
 
 
 def join_as_guest(page, server, code: str, name: str):
@@ -105,7 +63,7 @@ def own(entry, selector: str):
     return entry.locator(":scope > article").locator(selector)
 
 
-def test_a_guest_contribution_is_approved_and_pinned_and_others_see_it(open_page, live_server):
+def test_a_guest_contribution_is_approved_and_pinned_and_others_see_it(open_page, live_server):  # noqa: F811
     world = build_world(live_server, {"open_live": {"mode": "open", "status": "live", "guest_policy": "open"}})
     session_id, code = world.sessions["open_live"], world.codes["open_live"]
     mod = enter(open_page(), live_server, world.emails["coordinator"], session_id)
@@ -188,7 +146,7 @@ XSS_PAYLOADS = [
 ]
 
 
-def test_contributions_cannot_run_script_or_break_the_page(open_page, live_server):
+def test_contributions_cannot_run_script_or_break_the_page(open_page, live_server):  # noqa: F811
     world = build_world(live_server, {"closed_live": {"mode": "closed", "status": "live"}})
     session_id = world.sessions["closed_live"]
     dialogs = []
@@ -234,7 +192,7 @@ def test_contributions_cannot_run_script_or_break_the_page(open_page, live_serve
     assert dialogs == []
 
 
-def test_hand_floor_and_a_poll_from_question_to_closed_results(open_page, live_server):
+def test_hand_floor_and_a_poll_from_question_to_closed_results(open_page, live_server):  # noqa: F811
     world = build_world(live_server, {"closed_live": {"mode": "closed", "status": "live"}})
     session_id = world.sessions["closed_live"]
     mod = enter(open_page(), live_server, world.emails["coordinator"], session_id)
@@ -287,7 +245,7 @@ def test_hand_floor_and_a_poll_from_question_to_closed_results(open_page, live_s
     expect(meters.nth(1)).to_have_attribute("value", "1")
 
 
-def test_muted_removed_and_let_back_in(open_page, live_server):
+def test_muted_removed_and_let_back_in(open_page, live_server):  # noqa: F811
     world = build_world(live_server, {"closed_live": {"mode": "closed", "status": "live"}})
     session_id = world.sessions["closed_live"]
     mod = enter(open_page(), live_server, world.emails["coordinator"], session_id)
@@ -311,7 +269,7 @@ def test_muted_removed_and_let_back_in(open_page, live_server):
     expect(mod.locator("#restrictions-list li")).to_have_count(0)
 
 
-def test_a_locked_board_is_read_only_and_a_refusal_shows_beside_the_composer(open_page, live_server):
+def test_a_locked_board_is_read_only_and_a_refusal_shows_beside_the_composer(open_page, live_server):  # noqa: F811
     world = build_world(live_server, {"closed_live": {"mode": "closed", "status": "live"}})
     session_id = world.sessions["closed_live"]
     mod = enter(open_page(), live_server, world.emails["coordinator"], session_id)
@@ -341,7 +299,7 @@ def test_a_locked_board_is_read_only_and_a_refusal_shows_beside_the_composer(ope
     expect(peer.locator("#hand-button")).to_be_disabled()
 
 
-def test_authors_edit_and_withdraw_and_non_attribution_hides_names(open_page, live_server):
+def test_authors_edit_and_withdraw_and_non_attribution_hides_names(open_page, live_server):  # noqa: F811
     world = build_world(live_server, {"closed_live": {"mode": "closed", "status": "live"}})
     session_id = world.sessions["closed_live"]
     mod = enter(open_page(), live_server, world.emails["coordinator"], session_id)
@@ -378,7 +336,7 @@ def test_authors_edit_and_withdraw_and_non_attribution_hides_names(open_page, li
     expect(card(mod, "Tariffs are")).to_have_count(0)
 
 
-def test_a_post_written_offline_is_shown_as_sending_and_sent_when_back(open_page, live_server):
+def test_a_post_written_offline_is_shown_as_sending_and_sent_when_back(open_page, live_server):  # noqa: F811
     world = build_world(live_server, {"closed_live": {"mode": "closed", "status": "live"}})
     session_id = world.sessions["closed_live"]
     peer = enter(open_page(), live_server, world.emails["participant"], session_id)
@@ -413,7 +371,7 @@ RUN_AXE = """async () => {
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
-def test_the_board_has_no_serious_accessibility_violations(open_page, live_server, lang):
+def test_the_board_has_no_serious_accessibility_violations(open_page, live_server, lang):  # noqa: F811
     if not AXE_PATH.exists():
         pytest.fail(f"axe-core is missing at {AXE_PATH}: run `npm ci` in {BASE_DIR}")
     world = build_world(live_server, {"closed_live": {"mode": "closed", "status": "live"}})

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..extensions import db
 from ..realtime.access import Viewer
 from ..realtime.protocol import Refused
-from ..realtime.services import Out, commit_events
+from ..realtime.services import Out, broadcast, commit_events
 from ..sessions.models import ExchangeSession
 from .models import Contribution, ModerationEntry
 from .services import (
@@ -20,7 +20,6 @@ from .services import (
     get_board,
     gone_out,
     is_public,
-    send,
     settings_wire,
     tell_person,
     unhighlight,
@@ -84,7 +83,7 @@ def moderate(session: ExchangeSession, viewer: Viewer, contribution_id: int, act
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
-        send(events)
+        broadcast(*events)
         c = db.session.get(Contribution, contribution_id)
         tell_person(session, c.person)
     return events[0]
@@ -110,7 +109,7 @@ def highlight(session: ExchangeSession, viewer: Viewer, contribution_id: int | N
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
-        send(events)
+        broadcast(*events)
     return events[0]
 
 
@@ -136,7 +135,7 @@ def configure(session: ExchangeSession, viewer: Viewer, changes: dict, cid: str)
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
-        send(events)
+        broadcast(*events)
     return events[0]
 
 

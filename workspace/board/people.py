@@ -87,8 +87,7 @@ def mute(session: ExchangeSession, viewer: Viewer, person: str, on: bool, cid: s
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
-        for event in events:
-            broadcast(event)
+        broadcast(*events)
         tell_person(session, person)
     return events[0]
 
@@ -111,8 +110,7 @@ def remove(session: ExchangeSession, viewer: Viewer, person: str, cid: str):
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
-        for event in events:
-            broadcast(event)
+        broadcast(*events)
         revoke_person(session.id, person, "removed")
     return events[0]
 
@@ -132,8 +130,7 @@ def readmit(session: ExchangeSession, viewer: Viewer, person: str, cid: str):
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
-        for event in events:
-            broadcast(event)
+        broadcast(*events)
     return events[0]
 
 

@@ -141,11 +141,6 @@ def _clean_question(question: str, choices: list[str]) -> tuple[str, list[str]]:
     return question, cleaned
 
 
-def _send(events) -> None:
-    for event in events:
-        broadcast(event)
-
-
 def create(
     session: ExchangeSession,
     viewer: Viewer,
@@ -188,7 +183,7 @@ def create(
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
-        _send(events)
+        broadcast(*events)
     return events[0]
 
 
@@ -216,7 +211,7 @@ def open_poll(session: ExchangeSession, viewer: Viewer, poll_id: int, cid: str):
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
-        _send(events)
+        broadcast(*events)
     return events[0]
 
 
@@ -235,7 +230,7 @@ def close_poll(session: ExchangeSession, viewer: Viewer, poll_id: int, cid: str)
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
-        _send(events)
+        broadcast(*events)
     return events[0]
 
 
@@ -255,7 +250,7 @@ def delete_draft(session: ExchangeSession, viewer: Viewer, poll_id: int, cid: st
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
-        _send(events)
+        broadcast(*events)
     return events[0]
 
 

@@ -154,11 +154,6 @@ def tell_person(session: ExchangeSession, who: Viewer | str) -> None:
     socketio.emit("personal", personal(session, person), to=person_room(session.id, person))
 
 
-def send(events) -> None:
-    for event in events:
-        broadcast(event)
-
-
 # --- checks --------------------------------------------------------------------------------------------------------
 
 
@@ -289,7 +284,7 @@ def post(
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
-        send(events)
+        broadcast(*events)
         tell_person(session, viewer)
     # The id lets the author's page tie its queued post to the contribution (a retry finds it in the stored event).
     return {"seq": events[0].seq, "id": events[0].data["contribution"]["id"]}
@@ -318,7 +313,7 @@ def edit(session: ExchangeSession, viewer: Viewer, contribution_id: int, body: s
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
-        send(events)
+        broadcast(*events)
         tell_person(session, viewer)
     return events[0]
 
@@ -335,7 +330,7 @@ def withdraw(session: ExchangeSession, viewer: Viewer, contribution_id: int, cid
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
-        send(events)
+        broadcast(*events)
         tell_person(session, viewer)
     return events[0]
 
@@ -373,6 +368,6 @@ def vote(session: ExchangeSession, viewer: Viewer, contribution_id: int, support
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if events and not duplicate:
-        send(events)
+        broadcast(*events)
         tell_person(session, viewer)
     return events[0] if events else None

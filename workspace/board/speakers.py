@@ -153,8 +153,7 @@ def _require_live(session: ExchangeSession) -> None:
 def _commit(session: ExchangeSession, viewer: Viewer, mutate, cid: str, tell: Iterable[str] = ()):
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if events and not duplicate:
-        for event in events:
-            broadcast(event)
+        broadcast(*events)
         for person in set(tell):
             tell_person(session, person)
     return events[0] if events else None

@@ -128,9 +128,11 @@ def commit_event(
     return events[0], duplicate
 
 
-def broadcast(event: SessionEvent) -> None:
-    target = room(event.session_id) if event.audience == "all" else mods_room(event.session_id)
-    socketio.emit("event", event.wire(), to=target)
+def broadcast(*events: SessionEvent) -> None:
+    """Send stored events, in order, each to its audience's room."""
+    for event in events:
+        target = room(event.session_id) if event.audience == "all" else mods_room(event.session_id)
+        socketio.emit("event", event.wire(), to=target)
 
 
 def events_since(session_id: int, since: int, moderator: bool) -> list[SessionEvent] | None:

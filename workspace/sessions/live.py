@@ -93,8 +93,7 @@ def end(session: ExchangeSession, actor: str, cid: str):
 
     events, duplicate = commit_events(session.id, mutate, actor=actor, client_id=cid)
     if not duplicate:
-        for event in events:
-            broadcast(event)
+        broadcast(*events)
     return events[0]
 
 
