@@ -33,6 +33,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="a PostgreSQL server URL; the benchmark creates and empties its own database `bench` there",
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (server logs)")
+    parser.add_argument(
+        "--lecture",
+        nargs="+",
+        metavar="NxRATE",
+        help="only these lecture runs, e.g. --lecture 1000x10 300x30 (default: the whole grid)",
+    )
     return parser.parse_args(argv)
 
 
@@ -40,11 +46,20 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _sizes(specs: list[str] | None) -> list[tuple[int, int]] | None:
+    if not specs:
+        return None
+    try:
+        return [tuple(int(part) for part in spec.lower().split("x", 1)) for spec in specs]
+    except ValueError:
+        raise SystemExit(f"--lecture takes NxRATE, e.g. 1000x10, not {specs}") from None
+
+
 def run(args: argparse.Namespace) -> dict:
     chosen = args.only or SCENARIOS
     workdir = Path(tempfile.mkdtemp(prefix="baraza-bench-"))
     redis = PrivateRedis(workdir).start() if PrivateRedis.available() else None
-    ctx = Context(workdir, ClientPool(2), args.quick, log, args.postgres, redis)
+    ctx = Context(workdir, ClientPool(2), args.quick, log, args.postgres, redis, _sizes(args.lecture))
     figures: dict = {"quick": args.quick}
     started = time.time()
     try:

@@ -25,6 +25,7 @@ class Context:
     log: object
     postgres: str  # server URL; the benchmark uses (and empties) only its own database, `bench`
     redis: PrivateRedis | None = None
+    lecture_sizes: list[tuple[int, int]] | None = None  # --lecture: a part of the grid
 
 
 @dataclass
@@ -128,5 +129,6 @@ def guarded_pair(ctx: Context, setup: Setup, load: loadmod.Load) -> dict:
 
 def scenario(ctx: Context) -> dict:
     return {
-        f"N{n}_r{rate}": guarded_pair(ctx, Setup(), lecture_load(n, rate, ctx.quick)) for n, rate in grid(ctx.quick)
+        f"N{n}_r{rate}": guarded_pair(ctx, Setup(), lecture_load(n, rate, ctx.quick))
+        for n, rate in ctx.lecture_sizes or grid(ctx.quick)
     }

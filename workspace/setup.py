@@ -52,6 +52,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def register_extensions(app: Flask) -> None:
     from .i18n import select_locale, select_timezone
+    from .realtime import wirejson
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
@@ -60,6 +61,12 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     origins = app.config["SOCKETIO_CORS_ALLOWED_ORIGINS"] or None  # None: same origin only
+    # Socket handlers declared before the first server exists are kept by Flask-SocketIO and given to every
+    # server init_app makes; declared later, they would reach only the first app's server (a second app in
+    # the same process, as in the tests, would answer no event at all).
+    from . import agenda, auth, board, exchanges, feedback, home, notes, sessions  # noqa: F401
+    from .realtime import events  # noqa: F401
+
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
@@ -67,6 +74,7 @@ def register_extensions(app: Flask) -> None:
         channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=origins,
         manage_session=False,
+        json=wirejson,
     )
     from .auth import services as auth_services
 

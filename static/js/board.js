@@ -119,15 +119,22 @@
     dirty.add(c.id);
   }
 
+  /** `personal` may carry only the parts that changed: a part that is absent stays as it was. */
   function applyPersonal(p) {
-    const before = new Set(state.mine.keys());
-    state.mine = new Map((p.contributions || []).map((c) => [c.id, c]));
-    new Set([...before, ...state.mine.keys()]).forEach((id) => dirty.add(id));
-    const votes = new Set(p.votes || []);
-    [...state.votes, ...votes].forEach((id) => state.votes.has(id) !== votes.has(id) && dirty.add(id));
-    state.votes = votes;
-    if (state.muted !== Boolean(p.muted)) redraw.all = true; // reply buttons
-    state.muted = Boolean(p.muted);
+    if ("contributions" in p) {
+      const before = new Set(state.mine.keys());
+      state.mine = new Map((p.contributions || []).map((c) => [c.id, c]));
+      new Set([...before, ...state.mine.keys()]).forEach((id) => dirty.add(id));
+    }
+    if ("votes" in p) {
+      const votes = new Set(p.votes || []);
+      [...state.votes, ...votes].forEach((id) => state.votes.has(id) !== votes.has(id) && dirty.add(id));
+      state.votes = votes;
+    }
+    if ("muted" in p) {
+      if (state.muted !== Boolean(p.muted)) redraw.all = true; // reply buttons
+      state.muted = Boolean(p.muted);
+    }
     redraw.mine = true; // speakers.js and polls.js take their own parts of `personal`
   }
 

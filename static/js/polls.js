@@ -47,6 +47,7 @@
   });
 
   function applyPersonal(p) {
+    if (!("polls" in p)) return; // `personal` carries only the parts that changed
     state.answered = new Map((p.polls || []).map((a) => [a.id, a.choices || null]));
     redraw.polls = true;
   }

@@ -38,7 +38,7 @@
   });
 
   function applyPersonal(p) {
-    state.hand = p.hand || null;
+    if ("hand" in p) state.hand = p.hand || null; // `personal` carries only the parts that changed
     redraw.speakers = true; // my hand, and whether I am muted
   }
 

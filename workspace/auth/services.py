@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app, url_for
+from sqlalchemy.orm import joinedload
 from werkzeug.security import generate_password_hash
 
 from ..extensions import db
@@ -74,7 +75,9 @@ def load_user(token: str) -> User | None:
     if not token or len(token) > 100:
         return None
     login = db.session.execute(
-        db.select(LoginSession).filter_by(token_hash=hash_token(token), revoked_at=None)
+        db.select(LoginSession)
+        .options(joinedload(LoginSession.user))  # one query: this runs on every request and every live action
+        .filter_by(token_hash=hash_token(token), revoked_at=None)
     ).scalar_one_or_none()
     if login is None:
         return None

@@ -53,9 +53,12 @@ def moderate(session: ExchangeSession, viewer: Viewer, contribution_id: int, act
     if len(reason) > MAX_REASON_CHARS:
         raise Refused("too_long", limit=MAX_REASON_CHARS)
 
+    author = []
+
     def mutate(state):
         board = get_board(session)
         c = find_contribution(session, contribution_id)
+        author.append(c.person)
         was_public = is_public(c)
         if action == "approve":
             if c.status != Contribution.PENDING:
@@ -84,8 +87,7 @@ def moderate(session: ExchangeSession, viewer: Viewer, contribution_id: int, act
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
         broadcast(*events)
-        c = db.session.get(Contribution, contribution_id)
-        tell_person(session, c.person)
+        tell_person(session, author[-1], ("contributions",))
     return events[0]
 
 

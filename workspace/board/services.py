@@ -52,11 +52,13 @@ def settings_wire(board: Board) -> dict:
 
 
 def author_wire(c: Contribution) -> dict:
-    return {"name": c.author_name, "guest": c.is_guest, "side": c.author_side}
+    return {"name": c.author_name, "guest": c.person.startswith("g:"), "side": c.author_side}
 
 
-def contribution_wire(c: Contribution, board: Board, moderator: bool) -> dict:
-    """What a viewer may see of a contribution. Under non-attribution only moderators get the author."""
+def contribution_wire(c: Contribution, board: Board | None, moderator: bool) -> dict:
+    """What a viewer may see of a contribution. Under non-attribution only moderators get the author.
+
+    (Moderators' copies do not depend on the board's settings: `board` may be None for them.)"""
     wire = {
         "id": c.id,
         "item_id": c.agenda_item_id,
@@ -83,14 +85,18 @@ def is_public(c: Contribution) -> bool:
     return c.status == Contribution.APPROVED and not c.hidden
 
 
-def visible_contributions(session: ExchangeSession, moderator: bool) -> list[Contribution]:
-    """Moderators see everything but withdrawn posts; everyone else the approved, unhidden ones."""
-    query = db.select(Contribution).filter(Contribution.session_id == session.id)
+def visible_contributions(session: ExchangeSession, moderator: bool) -> list:
+    """Moderators see everything but withdrawn posts; everyone else the approved, unhidden ones.
+
+    Read-only rows with a contribution's columns, not mapped objects: every welcome reads the whole board, and
+    building hundreds of mapped objects per arrival was most of its cost.
+    """
+    query = db.select(*Contribution.__table__.c).filter(Contribution.session_id == session.id)
     if moderator:
         query = query.filter(Contribution.status != Contribution.WITHDRAWN)
     else:
         query = query.filter(Contribution.status == Contribution.APPROVED, Contribution.hidden.is_(False))
-    rows = list(db.session.execute(query.order_by(Contribution.id)).scalars())
+    rows = list(db.session.execute(query.order_by(Contribution.id)))
     if moderator:
         return rows
     # A reply whose thread is hidden or waiting would say out of context what the thread was.
@@ -113,9 +119,36 @@ def restricted(session_id: int, person: str, kind: str) -> bool:
     )
 
 
-def personal(session: ExchangeSession, person: str) -> dict:
-    """What only this person sees: their own posts in any state, what they support, whether they are muted."""
-    board = get_board(session)
+PERSONAL_PARTS = ("contributions", "votes", "muted", "hand", "polls")
+
+
+def personal(session: ExchangeSession, person: str, parts: tuple[str, ...] = PERSONAL_PARTS) -> dict:
+    """What only this person sees: their own posts in any state, what they support, whether they are muted,
+    their raised hand, their poll answers. `parts` picks some of these: after a post only the posts changed,
+    and each part is a query paid on every action of a busy room."""
+    body: dict = {}
+    if "contributions" in parts:
+        body["contributions"] = own_contributions(session, person)
+    if "votes" in parts:
+        body["votes"] = sorted(
+            db.session.execute(
+                db.select(Vote.contribution_id)
+                .join(Contribution, Contribution.id == Vote.contribution_id)
+                .filter(Contribution.session_id == session.id, Vote.person == person)
+            ).scalars()
+        )
+    if "muted" in parts:
+        body["muted"] = restricted(session.id, person, Restriction.MUTED)
+    from . import polls, speakers  # the other parts of the board add their own private state
+
+    if "hand" in parts:
+        body["hand"] = speakers.my_hand(session, person)
+    if "polls" in parts:
+        body["polls"] = polls.my_answers(session, person)
+    return body
+
+
+def own_contributions(session: ExchangeSession, person: str) -> list[dict]:
     mine = db.session.execute(
         db.select(Contribution)
         .filter(
@@ -128,30 +161,17 @@ def personal(session: ExchangeSession, person: str) -> dict:
     edit_seconds = current_app.config["BOARD_EDIT_SECONDS"]
     contributions = []
     for c in mine:
-        wire = contribution_wire(c, board, moderator=True)  # their own: name and reason included
+        wire = contribution_wire(c, None, moderator=True)  # their own: name and reason included
         wire["editable_until"] = iso(c.created_at + timedelta(seconds=edit_seconds))
         wire["body"] = c.body  # the Markdown they wrote, to edit it
         contributions.append(wire)
-    voted = db.session.execute(
-        db.select(Vote.contribution_id)
-        .join(Contribution, Contribution.id == Vote.contribution_id)
-        .filter(Contribution.session_id == session.id, Vote.person == person)
-    ).scalars()
-    from . import polls, speakers  # the other parts of the board add their own private state
-
-    return {
-        "contributions": contributions,
-        "votes": sorted(voted),
-        "muted": restricted(session.id, person, Restriction.MUTED),
-        "hand": speakers.my_hand(session, person),
-        "polls": polls.my_answers(session, person),
-    }
+    return contributions
 
 
-def tell_person(session: ExchangeSession, who: Viewer | str) -> None:
-    """Push a person's private state to each of their tabs, on every worker."""
+def tell_person(session: ExchangeSession, who: Viewer | str, parts: tuple[str, ...] = PERSONAL_PARTS) -> None:
+    """Push a person's private state (the `parts` that changed) to each of their tabs, on every worker."""
     person = who if isinstance(who, str) else who.person
-    socketio.emit("personal", personal(session, person), to=person_room(session.id, person))
+    socketio.emit("personal", personal(session, person, parts), to=person_room(session.id, person))
 
 
 # --- checks --------------------------------------------------------------------------------------------------------
@@ -285,7 +305,7 @@ def post(
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
         broadcast(*events)
-        tell_person(session, viewer)
+        tell_person(session, viewer, ("contributions",))
     # The id lets the author's page tie its queued post to the contribution (a retry finds it in the stored event).
     return {"seq": events[0].seq, "id": events[0].data["contribution"]["id"]}
 
@@ -314,7 +334,7 @@ def edit(session: ExchangeSession, viewer: Viewer, contribution_id: int, body: s
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
         broadcast(*events)
-        tell_person(session, viewer)
+        tell_person(session, viewer, ("contributions",))
     return events[0]
 
 
@@ -331,7 +351,7 @@ def withdraw(session: ExchangeSession, viewer: Viewer, contribution_id: int, cid
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if not duplicate:
         broadcast(*events)
-        tell_person(session, viewer)
+        tell_person(session, viewer, ("contributions",))
     return events[0]
 
 
@@ -369,5 +389,5 @@ def vote(session: ExchangeSession, viewer: Viewer, contribution_id: int, support
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
     if events and not duplicate:
         broadcast(*events)
-        tell_person(session, viewer)
+        tell_person(session, viewer, ("votes",))
     return events[0] if events else None

@@ -53,9 +53,7 @@ class Exchange(db.Model):
     created_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
-    memberships = db.relationship(
-        "Membership", back_populates="exchange", cascade="all, delete-orphan", lazy="selectin"
-    )
+    memberships = db.relationship("Membership", back_populates="exchange", cascade="all, delete-orphan")
 
 
 class Membership(db.Model):

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import current_app, request
 from pydantic import BaseModel
+from sqlalchemy.orm import lazyload
 
 from ..extensions import db, socketio
 from ..sessions.models import ExchangeSession
@@ -34,7 +35,8 @@ disconnect_hooks: list[Callable[[str], None]] = []
 
 def current_viewer(conn: Connection) -> tuple[ExchangeSession, Viewer]:
     """Re-check, from the database, that this person may still be here, and with what rights."""
-    session = db.session.get(ExchangeSession, conn.session_id)
+    # The agenda is loaded only by the actions that need it (it is selectin-loaded by default).
+    session = db.session.get(ExchangeSession, conn.session_id, options=[lazyload(ExchangeSession.agenda_items)])
     try:
         viewer = resolve(session)
     except Refused:

@@ -99,7 +99,7 @@ def catch_up(session: ExchangeSession, since: int | None, viewer: Viewer, sid: s
     """
     moderator = viewer.moderator
     body = {
-        "presence": [c.public() for c in presence.present(session.id)],
+        "presence": presence.present(session.id),
         "server_time": live.iso(utcnow()),
         **board_state.on_catch_up(session, viewer, sid),
     }

@@ -43,6 +43,22 @@ def find_by_client_id(session_id: int, client_id: str) -> SessionEvent | None:
     ).scalar_one_or_none()
 
 
+def commit_keeping_state() -> None:
+    """Commit without expiring what the session has loaded.
+
+    A live action commits, then broadcasts what it wrote and tells the author: by default the commit would
+    expire every object, and each first touch afterwards (the session, its agenda, the board, every stored
+    event) would be read back from the database, while the whole room waits (SQLite blocks the event loop).
+    The values kept are the ones this transaction just read or wrote.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 class NoChange(Exception):
     """Raised by a mutation that finds nothing to do (a second vote, say): nothing is written or sent."""
 
@@ -100,7 +116,7 @@ def commit_events(
             db.session.add(event)
             events.append(event)
         try:
-            db.session.commit()
+            commit_keeping_state()
         except IntegrityError:
             # Another worker took this seq (SQLite has no row lock) or the same client id: try again.
             db.session.rollback()
