@@ -117,12 +117,16 @@ def removed_from_room(person: str, session: ExchangeSession) -> bool:
     """A participant a moderator took out of this session's room (guests carry it in their status)."""
     from .board.models import Restriction
 
-    return (
-        db.session.execute(
-            db.select(Restriction.id).filter_by(session_id=session.id, person=person, kind=Restriction.REMOVED)
-        ).first()
-        is not None
-    )
+    cache = g.setdefault("_removed", {}) if has_request_context() else {}  # asked twice per notes keystroke
+    key = (person, session.id)
+    if key not in cache:
+        cache[key] = (
+            db.session.execute(
+                db.select(Restriction.id).filter_by(session_id=session.id, person=person, kind=Restriction.REMOVED)
+            ).first()
+            is not None
+        )
+    return cache[key]
 
 
 def guest_may_enter(guest, session: ExchangeSession) -> bool:

@@ -75,6 +75,7 @@ def register_extensions(app: Flask) -> None:
         cors_allowed_origins=origins,
         manage_session=False,
         json=wirejson,
+        serializer=wirejson.Packet,
     )
     from .auth import services as auth_services
 

@@ -92,7 +92,9 @@ def update(session, viewer, data):
             room.drop(session.id)
             raise
     try:
-        seq = store.append(session.id, data.update, viewer.person, viewer.name)
+        known = viewer.person in notes.contributors
+        seq = store.append(session.id, data.update, viewer.person, viewer.name, known=known)
+        notes.contributors.add(viewer.person)
     except BaseException:
         room.drop(session.id)
         raise

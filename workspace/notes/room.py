@@ -34,6 +34,7 @@ class Room:
     flushing: bool = False
     last_flush: float = 0.0
     lock: threading.RLock = field(default_factory=threading.RLock)
+    contributors: set[str] = field(default_factory=set)  # people known to be recorded as contributors
 
 
 rooms: dict[int, Room] = {}

@@ -69,12 +69,47 @@ def _counters(session_id: int) -> tuple[int, int, int]:
     return row[0], row[1], row[2] or 0
 
 
-def append(session_id: int, update: bytes, person: str | None, name: str | None) -> int:
-    """Store one update and return its sequence number; raises Refused('notes_too_large') past the limit."""
+def append(session_id: int, update: bytes, person: str | None, name: str | None, known: bool = False) -> int:
+    """Store one update and return its sequence number; raises Refused('notes_too_large') past the limit.
+
+    `known`: the caller already knows this person is among the document's contributors (the room remembers),
+    which saves a query on every keystroke.
+    """
+    for attempt in range(8):
+        try:
+            # One statement takes the row's lock (SQLite: the write lock), advances the counters and reads them.
+            seq, pending, snapshot_bytes = db.session.execute(
+                db.update(NoteDoc)
+                .filter_by(session_id=session_id)
+                .values(
+                    last_seq=NoteDoc.last_seq + 1,
+                    pending_bytes=NoteDoc.pending_bytes + len(update),
+                    updated_at=utcnow(),
+                )
+                .returning(NoteDoc.last_seq, NoteDoc.pending_bytes, db.func.length(NoteDoc.snapshot))
+                .execution_options(synchronize_session=False)
+            ).one()
+            if (snapshot_bytes or 0) + pending > max_doc_bytes():  # merging never grows the state past this
+                db.session.rollback()
+                return _append_near_the_limit(session_id, update, person, name)
+            db.session.add(NoteUpdate(session_id=session_id, seq=seq, data=update, person=person))
+            if person and name and not known and not _is_contributor(session_id, person):
+                db.session.add(NoteContributor(session_id=session_id, person=person, name=name[:80]))
+            db.session.commit()
+            return seq
+        except (IntegrityError, OperationalError):
+            # SQLite: another worker wrote first (no row locks there). Try again on fresh data.
+            db.session.rollback()
+            time.sleep(0.01 * (attempt + 1))
+    raise RuntimeError("could not append a notes update")
+
+
+def _append_near_the_limit(session_id: int, update: bytes, person: str | None, name: str | None) -> int:
+    """The bound says the document may be full: compact to measure its real size, then append or refuse."""
     for attempt in range(8):
         try:
             last_seq, pending, snapshot_bytes = _counters(session_id)
-            if snapshot_bytes + pending + len(update) > max_doc_bytes():  # merging never grows the state past this
+            if snapshot_bytes + pending + len(update) > max_doc_bytes():
                 if pending:
                     db.session.rollback()
                     compact(session_id)  # the bound overestimates: measure the real size once
@@ -95,7 +130,6 @@ def append(session_id: int, update: bytes, person: str | None, name: str | None)
             db.session.commit()
             return seq
         except (IntegrityError, OperationalError):
-            # SQLite: another worker wrote first (no row locks there). Try again on fresh data.
             db.session.rollback()
             time.sleep(0.01 * (attempt + 1))
     raise RuntimeError("could not append a notes update")

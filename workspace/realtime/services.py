@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db, socketio
 from .models import LiveState, SessionEvent
+from .protocol import Refused
 
 REPLAY_LIMIT = 500  # further behind than this, a client gets a fresh snapshot instead
 
@@ -85,17 +86,20 @@ def commit_events(
     Several events let one change say different things to moderators and to everyone (names under
     non-attribution, say) with consecutive sequence numbers.
     """
+    # A retry is recognised by its client id. Retries are rare, so the id is looked up only when the action
+    # does not go through as new: refused, nothing to change, or the unique constraint on the id at commit.
     for _attempt in range(5):
-        if client_id:
-            existing = find_by_client_id(session_id, client_id)
-            if existing is not None:
-                return [existing], True
         state = live_state(session_id, lock=True)
         try:
             outs = mutate(state)
-        except NoChange:
+        except (NoChange, Refused) as outcome:
             db.session.rollback()
-            return [], False
+            existing = find_by_client_id(session_id, client_id) if client_id else None
+            if existing is not None:
+                return [existing], True
+            if isinstance(outcome, NoChange):
+                return [], False
+            raise
         events = []
         for index, out in enumerate(outs):
             seq = state.last_seq + 1
@@ -118,8 +122,12 @@ def commit_events(
         try:
             commit_keeping_state()
         except IntegrityError:
-            # Another worker took this seq (SQLite has no row lock) or the same client id: try again.
+            # The same client id (a retry: answer with what it got the first time), or another worker took
+            # this seq (SQLite has no row lock): try again.
             db.session.rollback()
+            existing = find_by_client_id(session_id, client_id) if client_id else None
+            if existing is not None:
+                return [existing], True
             continue
         return events, False
     raise RuntimeError("could not assign a sequence number")
