@@ -21,35 +21,40 @@ def _user_id(user) -> int | None:
     return user.id
 
 
-def membership(user, exchange: Exchange) -> Membership | None:
-    """The user's membership of the exchange, cached for the request."""
+def membership(user, exchange: Exchange | int) -> Membership | None:
+    """The user's membership of the exchange (or of the exchange with this id), cached for the request.
+
+    Questions about a session pass `session.exchange_id`: loading the exchange itself only to ask this was a
+    query on every live action and every keystroke of the notes.
+    """
     uid = _user_id(user)
     if uid is None:
         return None
+    exchange_id = exchange if isinstance(exchange, int) else exchange.id
     cache = g.setdefault("_memberships", {}) if has_request_context() else {}
-    key = (uid, exchange.id)
+    key = (uid, exchange_id)
     if key not in cache:
         cache[key] = db.session.execute(
-            db.select(Membership).filter_by(user_id=uid, exchange_id=exchange.id)
+            db.select(Membership).filter_by(user_id=uid, exchange_id=exchange_id)
         ).scalar_one_or_none()
     return cache[key]
 
 
-def role_in(user, exchange: Exchange) -> str | None:
+def role_in(user, exchange: Exchange | int) -> str | None:
     m = membership(user, exchange)
     return m.role if m else None
 
 
-def can_view_exchange(user, exchange: Exchange) -> bool:
+def can_view_exchange(user, exchange: Exchange | int) -> bool:
     return membership(user, exchange) is not None
 
 
-def can_manage_exchange(user, exchange: Exchange) -> bool:
+def can_manage_exchange(user, exchange: Exchange | int) -> bool:
     """Edit the exchange, invite and remove members, change roles."""
     return role_in(user, exchange) == Role.COORDINATOR
 
 
-def can_plan_sessions(user, exchange: Exchange) -> bool:
+def can_plan_sessions(user, exchange: Exchange | int) -> bool:
     """Create and edit sessions and their agendas."""
     return role_in(user, exchange) in PLANNER_ROLES
 
@@ -67,10 +72,10 @@ def is_session_invitee(user, session: ExchangeSession) -> bool:
 def can_view_session(user, session: ExchangeSession) -> bool:
     """Drafts: planners only. Open: everyone. Closed: members and people invited to it."""
     if session.status == Status.DRAFT:
-        return can_plan_sessions(user, session.exchange)
+        return can_plan_sessions(user, session.exchange_id)
     if session.is_open:
         return True
-    return can_view_exchange(user, session.exchange) or is_session_invitee(user, session)
+    return can_view_exchange(user, session.exchange_id) or is_session_invitee(user, session)
 
 
 def is_session_participant(user, session: ExchangeSession) -> bool:
@@ -78,11 +83,11 @@ def is_session_participant(user, session: ExchangeSession) -> bool:
 
     Everyone else comes into an open session's room as a guest, under the session's guest policy.
     """
-    return can_view_exchange(user, session.exchange) or is_session_invitee(user, session)
+    return can_view_exchange(user, session.exchange_id) or is_session_invitee(user, session)
 
 
 def can_edit_session(user, session: ExchangeSession) -> bool:
-    return can_plan_sessions(user, session.exchange)
+    return can_plan_sessions(user, session.exchange_id)
 
 
 def can_join_as_guest(session: ExchangeSession) -> bool:
@@ -95,7 +100,7 @@ def is_publicly_listed(session: ExchangeSession) -> bool:
 
 def can_moderate(user, session: ExchangeSession) -> bool:
     """Run the live session: start and end it, move through the agenda, the timer, the lobby."""
-    return can_plan_sessions(user, session.exchange)
+    return can_plan_sessions(user, session.exchange_id)
 
 
 def can_read_board(user, session: ExchangeSession) -> bool:
@@ -136,7 +141,7 @@ def guest_may_enter(guest, session: ExchangeSession) -> bool:
 
 def can_manage_feedback(user, session: ExchangeSession) -> bool:
     """Build a session's feedback form, open and close it, read its results and export them."""
-    return can_plan_sessions(user, session.exchange)
+    return can_plan_sessions(user, session.exchange_id)
 
 
 def can_see_exchange_feedback(user, exchange: Exchange) -> bool:
@@ -146,7 +151,7 @@ def can_see_exchange_feedback(user, exchange: Exchange) -> bool:
 
 def can_answer_feedback(user, guest, session: ExchangeSession) -> bool:
     """The session's participants under their own name, and admitted guests of an open session."""
-    if session.status == Status.DRAFT and not can_plan_sessions(user, session.exchange):
+    if session.status == Status.DRAFT and not can_plan_sessions(user, session.exchange_id):
         return False
     return is_session_participant(user, session) or guest_may_enter(guest, session)
 
@@ -185,7 +190,7 @@ def can_edit_notes(user, session: ExchangeSession) -> bool:
         return False
     if removed_from_room(f"u:{_user_id(user)}", session):
         return False
-    if role_in(user, session.exchange) in NOTE_TAKING_ROLES:
+    if role_in(user, session.exchange_id) in NOTE_TAKING_ROLES:
         return True
     from .notes.models import Editors
 

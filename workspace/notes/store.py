@@ -78,21 +78,23 @@ def append(session_id: int, update: bytes, person: str | None, name: str | None,
     for attempt in range(8):
         try:
             # One statement takes the row's lock (SQLite: the write lock), advances the counters and reads them.
+            # Table statements, not the ORM's: this runs on every keystroke, and the unit of work costs more than
+            # the database does here.
+            docs = NoteDoc.__table__.c
             seq, pending, snapshot_bytes = db.session.execute(
-                db.update(NoteDoc)
-                .filter_by(session_id=session_id)
-                .values(
-                    last_seq=NoteDoc.last_seq + 1,
-                    pending_bytes=NoteDoc.pending_bytes + len(update),
-                    updated_at=utcnow(),
-                )
-                .returning(NoteDoc.last_seq, NoteDoc.pending_bytes, db.func.length(NoteDoc.snapshot))
-                .execution_options(synchronize_session=False)
+                db.update(NoteDoc.__table__)
+                .where(docs.session_id == session_id)
+                .values(last_seq=docs.last_seq + 1, pending_bytes=docs.pending_bytes + len(update), updated_at=utcnow())
+                .returning(docs.last_seq, docs.pending_bytes, db.func.length(docs.snapshot))
             ).one()
             if (snapshot_bytes or 0) + pending > max_doc_bytes():  # merging never grows the state past this
                 db.session.rollback()
                 return _append_near_the_limit(session_id, update, person, name)
-            db.session.add(NoteUpdate(session_id=session_id, seq=seq, data=update, person=person))
+            db.session.execute(
+                db.insert(NoteUpdate.__table__).values(
+                    session_id=session_id, seq=seq, data=update, person=person, created_at=utcnow()
+                )
+            )
             if person and name and not known and not _is_contributor(session_id, person):
                 db.session.add(NoteContributor(session_id=session_id, person=person, name=name[:80]))
             db.session.commit()

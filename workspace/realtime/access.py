@@ -42,7 +42,7 @@ def resolve(session: ExchangeSession | None) -> Viewer:
             raise Refused("not_allowed")
         if permissions.removed_from_room(f"u:{user.id}", session):
             raise Refused("removed")
-        member = permissions.membership(user, session.exchange)
+        member = permissions.membership(user, session.exchange_id)
         return Viewer(
             person=f"u:{user.id}",
             name=user.display_name,
