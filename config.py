@@ -84,6 +84,9 @@ class Config:
         self.NOTES_RATE = float(env.get("NOTES_RATE", "30"))  # notes messages per second per connection
         self.NOTES_BURST = float(env.get("NOTES_BURST", "90"))
         self.NOTES_FLUSH_SECONDS = float(env.get("NOTES_FLUSH_SECONDS", "0.05"))  # at most 20 relays a second
+        # ... and at most about this many messages a second per document (a large room gets fewer, larger ones)
+        self.NOTES_RELAY_DELIVERIES = float(env.get("NOTES_RELAY_DELIVERIES", "3000"))
+        self.NOTES_STORE_SECONDS = float(env.get("NOTES_STORE_SECONDS", "0.02"))  # updates committed together
         self.NOTES_COMPACT_EVERY = int(env.get("NOTES_COMPACT_EVERY", "200"))  # updates between snapshots
 
         self.PASSWORD_HASH_METHOD = env.get("PASSWORD_HASH_METHOD", "scrypt")  # werkzeug: scrypt n=2^15, r=8, p=1

@@ -7,6 +7,7 @@ Routes and socket handlers call these functions; nothing else decides access.
 from __future__ import annotations
 
 from flask import g, has_request_context
+from sqlalchemy.orm import lazyload
 
 from .exchanges.models import Exchange, Membership, Role
 from .extensions import db
@@ -35,7 +36,8 @@ def membership(user, exchange: Exchange | int) -> Membership | None:
     key = (uid, exchange_id)
     if key not in cache:
         cache[key] = db.session.execute(
-            db.select(Membership).filter_by(user_id=uid, exchange_id=exchange_id)
+            # Without the user it joins by default: the question is only about the membership.
+            db.select(Membership).options(lazyload(Membership.user)).filter_by(user_id=uid, exchange_id=exchange_id)
         ).scalar_one_or_none()
     return cache[key]
 

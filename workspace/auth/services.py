@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app, url_for
-from sqlalchemy.orm import joinedload
 from werkzeug.security import generate_password_hash
 
 from ..extensions import db
@@ -72,20 +71,22 @@ def start_login_session(user: User, user_agent: str = "") -> str:
 
 
 def load_user(token: str) -> User | None:
+    """The user of a signed-in browser, if its login session is still open (one query: this runs on every
+    request and every live action, and is how a sign-out elsewhere takes effect at once)."""
     if not token or len(token) > 100:
         return None
-    login = db.session.execute(
-        db.select(LoginSession)
-        .options(joinedload(LoginSession.user))  # one query: this runs on every request and every live action
-        .filter_by(token_hash=hash_token(token), revoked_at=None)
-    ).scalar_one_or_none()
-    if login is None:
+    found = db.session.execute(
+        db.select(User, LoginSession.id, LoginSession.last_seen_at)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .filter(LoginSession.token_hash == hash_token(token), LoginSession.revoked_at.is_(None))
+    ).one_or_none()
+    if found is None:
         return None
+    user, login_id, last_seen_at = found
     now = utcnow()
-    if now - login.last_seen_at > timedelta(minutes=5):
-        login.last_seen_at = now
+    if now - last_seen_at > timedelta(minutes=5):
+        db.session.execute(db.update(LoginSession.__table__).filter_by(id=login_id).values(last_seen_at=now))
         db.session.commit()
-    user = login.user
     user.login_token = token
     return user
 

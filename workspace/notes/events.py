@@ -92,8 +92,7 @@ def update(session, viewer, data):
             room.drop(session.id)
             raise
     try:
-        known = viewer.person in notes.contributors
-        seq = store.append(session.id, data.update, viewer.person, viewer.name, known=known)
+        seq = room.write(notes, data.update, viewer.person, viewer.name, known=viewer.person in notes.contributors)
         notes.contributors.add(viewer.person)
     except BaseException:
         room.drop(session.id)
@@ -101,7 +100,7 @@ def update(session, viewer, data):
     with notes.lock:
         if seq == notes.seq + 1:
             notes.seq = seq
-        else:
+        elif seq > notes.seq:
             room.catch_up(notes)  # others (on other workers) wrote in between
     room.relay(notes, request.sid, data.update)
     if seq % current_app.config["NOTES_COMPACT_EVERY"] == 0:

@@ -229,3 +229,48 @@ def compact(session_id: int) -> None:
 
 def merge(*updates: bytes) -> bytes:
     return updates[0] if len(updates) == 1 else crdt.guarded(merge_updates, *updates)
+
+
+def append_many(session_id: int, items: list[tuple[bytes, str | None, str | None, bool]]) -> list[int]:
+    """Store several updates (update, person, name, known contributor) in one transaction, in order.
+
+    Their sequence numbers are consecutive. Raises Refused('notes_too_large') when they might not all fit: the
+    caller then stores them one by one, so that only the ones past the limit are refused.
+    """
+    total = sum(len(update) for update, *_ in items)
+    for attempt in range(8):
+        try:
+            docs = NoteDoc.__table__.c
+            last, pending, snapshot_bytes = db.session.execute(
+                db.update(NoteDoc.__table__)
+                .where(docs.session_id == session_id)
+                .values(
+                    last_seq=docs.last_seq + len(items), pending_bytes=docs.pending_bytes + total, updated_at=utcnow()
+                )
+                .returning(docs.last_seq, docs.pending_bytes, db.func.length(docs.snapshot))
+            ).one()
+            if (snapshot_bytes or 0) + pending > max_doc_bytes():
+                db.session.rollback()
+                raise Refused("notes_too_large")
+            first = last - len(items) + 1
+            now = utcnow()
+            db.session.execute(
+                db.insert(NoteUpdate.__table__),
+                [
+                    {"session_id": session_id, "seq": first + i, "data": update, "person": person, "created_at": now}
+                    for i, (update, person, _name, _known) in enumerate(items)
+                ],
+            )
+            named = {}
+            for _update, person, name, known in items:
+                if person and name and not known and person not in named:
+                    named[person] = name
+            for person, name in named.items():
+                if not _is_contributor(session_id, person):
+                    db.session.add(NoteContributor(session_id=session_id, person=person, name=name[:80]))
+            db.session.commit()
+            return list(range(first, last + 1))
+        except (IntegrityError, OperationalError):
+            db.session.rollback()
+            time.sleep(0.01 * (attempt + 1))
+    raise RuntimeError("could not append notes updates")
