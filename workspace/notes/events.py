@@ -78,7 +78,8 @@ def join(session, viewer, data):
 
 @live_action("notes.update", Update, parser=binary, flood_kind="notes")
 def update(session, viewer, data):
-    """Stored before it is acknowledged; relayed, merged with others, at the room's next flush."""
+    """Stored before it is acknowledged; relayed, merged with others, at the room's next flush (which need not
+    wait for the commit while the document is far from its size limit)."""
     notes = _joined(session.id)
     if services.access(session, viewer) != "edit":
         raise Refused("notes_read_only")
@@ -91,6 +92,9 @@ def update(session, viewer, data):
         except Refused:
             room.drop(session.id)
             raise
+    early = room.relays_early(notes, data.update)
+    if early:
+        room.relay(notes, request.sid, data.update)
     try:
         seq = room.write(notes, data.update, viewer.person, viewer.name, known=viewer.person in notes.contributors)
         notes.contributors.add(viewer.person)
@@ -102,7 +106,8 @@ def update(session, viewer, data):
             notes.seq = seq
         elif seq > notes.seq:
             room.catch_up(notes)  # others (on other workers) wrote in between
-    room.relay(notes, request.sid, data.update)
+    if not early:
+        room.relay(notes, request.sid, data.update)
     if seq % current_app.config["NOTES_COMPACT_EVERY"] == 0:
         room.compact_soon(session.id)
     return {"seq": seq}

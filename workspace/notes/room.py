@@ -38,6 +38,7 @@ class Room:
     contributors: set[str] = field(default_factory=set)  # people known to be recorded as contributors
     writes: list[PendingWrite] = field(default_factory=list)  # updates waiting for the next group commit
     writing: bool = False
+    size: int = -1  # the stored document's size bound after the last group commit (-1: not known)
 
 
 @dataclass
@@ -143,8 +144,11 @@ def _write(app, room: Room) -> None:
         with app.app_context():
             try:
                 try:
-                    seqs = store.append_many(room.session_id, [(w.update, w.person, w.name, w.known) for w in batch])
+                    seqs, room.size = store.append_many(
+                        room.session_id, [(w.update, w.person, w.name, w.known) for w in batch]
+                    )
                 except Refused:  # near the size limit: one by one, so only what does not fit is refused
+                    room.size = -1
                     for w in batch:
                         try:
                             w.seq = store.append(room.session_id, w.update, w.person, w.name, w.known)
@@ -165,6 +169,12 @@ def _write(app, room: Room) -> None:
     finally:
         for w in batch:
             w.done.set()
+
+
+def relays_early(room: Room, update: bytes) -> bool:
+    """Far from the size limit an update can go to the others before it is committed (the acknowledgement
+    still waits for the commit). Near it, it waits: an update the limit refuses must not reach anyone."""
+    return room.size >= 0 and room.size + len(update) <= store.max_doc_bytes() // 2
 
 
 def relay(room: Room, sid: str, update: bytes) -> None:

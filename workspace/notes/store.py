@@ -231,11 +231,12 @@ def merge(*updates: bytes) -> bytes:
     return updates[0] if len(updates) == 1 else crdt.guarded(merge_updates, *updates)
 
 
-def append_many(session_id: int, items: list[tuple[bytes, str | None, str | None, bool]]) -> list[int]:
+def append_many(session_id: int, items: list[tuple[bytes, str | None, str | None, bool]]) -> tuple[list[int], int]:
     """Store several updates (update, person, name, known contributor) in one transaction, in order.
 
-    Their sequence numbers are consecutive. Raises Refused('notes_too_large') when they might not all fit: the
-    caller then stores them one by one, so that only the ones past the limit are refused.
+    Returns their sequence numbers (consecutive) and the bound on the document's size after them (snapshot
+    plus pending updates). Raises Refused('notes_too_large') when they might not all fit: the caller then
+    stores them one by one, so that only the ones past the limit are refused.
     """
     total = sum(len(update) for update, *_ in items)
     for attempt in range(8):
@@ -269,7 +270,7 @@ def append_many(session_id: int, items: list[tuple[bytes, str | None, str | None
                 if not _is_contributor(session_id, person):
                     db.session.add(NoteContributor(session_id=session_id, person=person, name=name[:80]))
             db.session.commit()
-            return list(range(first, last + 1))
+            return list(range(first, last + 1)), (snapshot_bytes or 0) + pending
         except (IntegrityError, OperationalError):
             db.session.rollback()
             time.sleep(0.01 * (attempt + 1))
