@@ -87,6 +87,8 @@ class Config:
         # ... and at most about this many messages a second per document (a large room gets fewer, larger ones)
         self.NOTES_RELAY_DELIVERIES = float(env.get("NOTES_RELAY_DELIVERIES", "3000"))
         self.NOTES_STORE_SECONDS = float(env.get("NOTES_STORE_SECONDS", "0.02"))  # updates committed together
+        # wsgi.py: full garbage collections after this many generation-1 ones (Python: 10); see docs/benchmarks.md
+        self.GC_FULL_EVERY = int(env.get("GC_FULL_EVERY", "100"))
         self.NOTES_COMPACT_EVERY = int(env.get("NOTES_COMPACT_EVERY", "200"))  # updates between snapshots
 
         self.PASSWORD_HASH_METHOD = env.get("PASSWORD_HASH_METHOD", "scrypt")  # werkzeug: scrypt n=2^15, r=8, p=1

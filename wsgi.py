@@ -34,7 +34,7 @@ def _tune_garbage_collector() -> None:
     gc.collect()
     gc.freeze()
     young, middle, _old = gc.get_threshold()
-    gc.set_threshold(young, middle, int(os.environ.get("GC_FULL_EVERY", "100")))
+    gc.set_threshold(young, middle, app.config["GC_FULL_EVERY"])
 
 
 _tune_garbage_collector()

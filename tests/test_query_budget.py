@@ -84,7 +84,7 @@ def _tables(statements: list[str]) -> list[str]:
 
 
 # Statements per action in a live open session with pre-moderation (SQLite and PostgreSQL alike).
-BUDGET = {"connect": 20, "post": 12, "approve": 15, "vote": 13}
+BUDGET = {"connect": 18, "post": 9, "approve": 13, "vote": 12}
 
 
 def check(name: str, statements: list[str]) -> None:

@@ -122,9 +122,11 @@ def write(room: Room, update: bytes, person: str | None, name: str | None, known
     # every connection of the pool, and the commit they wait for needs one.
     db.session.close()
     pending = PendingWrite(update, person, name, known, socketio.server.eio.create_event())
-    room.writes.append(pending)
-    if not room.writing:
+    with room.lock:  # (under the threading async mode the writer may be taking the batch right now)
+        room.writes.append(pending)
+        start = not room.writing
         room.writing = True
+    if start:
         socketio.start_background_task(_write, current_app._get_current_object(), room)
     if not pending.done.wait(30):
         raise RuntimeError("a notes update was not stored in time")
@@ -138,8 +140,9 @@ def _write(app, room: Room) -> None:
     from ..realtime.protocol import Refused
 
     socketio.sleep(app.config["NOTES_STORE_SECONDS"])
-    batch, room.writes = room.writes, []
-    room.writing = False
+    with room.lock:
+        batch, room.writes = room.writes, []
+        room.writing = False
     try:
         with app.app_context():
             try:

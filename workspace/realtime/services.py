@@ -60,6 +60,33 @@ def commit_keeping_state() -> None:
         session.expire_on_commit = True
 
 
+class LazyState:
+    """The session's LiveState, read and locked on first use.
+
+    Most mutations (the board's) never look at the live state: for them the row is locked only once their own
+    statements are done, just before the sequence numbers are taken. On PostgreSQL that lock is what puts a
+    session's actions one after another, and each statement inside it is a round trip the others wait for.
+    """
+
+    def __init__(self, session_id: int) -> None:
+        self._session_id = session_id
+        self._state: LiveState | None = None
+
+    def get(self) -> LiveState:
+        if self._state is None:
+            self._state = live_state(self._session_id, lock=True)
+        return self._state
+
+    def __getattr__(self, name: str):
+        return getattr(self.get(), name)
+
+    def __setattr__(self, name: str, value) -> None:
+        if name.startswith("_"):
+            super().__setattr__(name, value)
+        else:
+            setattr(self.get(), name, value)
+
+
 class NoChange(Exception):
     """Raised by a mutation that finds nothing to do (a second vote, say): nothing is written or sent."""
 
@@ -75,7 +102,7 @@ class Out:
 
 def commit_events(
     session_id: int,
-    mutate: Callable[[LiveState], list[Out]],
+    mutate: Callable[[LazyState], list[Out]],
     actor: str | None = None,
     client_id: str | None = None,
 ) -> tuple[list[SessionEvent], bool]:
@@ -89,9 +116,9 @@ def commit_events(
     # A retry is recognised by its client id. Retries are rare, so the id is looked up only when the action
     # does not go through as new: refused, nothing to change, or the unique constraint on the id at commit.
     for _attempt in range(5):
-        state = live_state(session_id, lock=True)
+        lazy = LazyState(session_id)
         try:
-            outs = mutate(state)
+            outs = mutate(lazy)
         except (NoChange, Refused) as outcome:
             db.session.rollback()
             existing = find_by_client_id(session_id, client_id) if client_id else None
@@ -100,6 +127,7 @@ def commit_events(
             if isinstance(outcome, NoChange):
                 return [], False
             raise
+        state = lazy.get()
         events = []
         for index, out in enumerate(outs):
             seq = state.last_seq + 1
@@ -136,7 +164,7 @@ def commit_events(
 def commit_event(
     session_id: int,
     type_: str,
-    mutate: Callable[[LiveState], dict] | None = None,
+    mutate: Callable[[LazyState], dict] | None = None,
     data: dict | None = None,
     actor: str | None = None,
     client_id: str | None = None,
