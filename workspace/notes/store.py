@@ -75,35 +75,11 @@ def append(session_id: int, update: bytes, person: str | None, name: str | None,
     `known`: the caller already knows this person is among the document's contributors (the room remembers),
     which saves a query on every keystroke.
     """
-    for attempt in range(8):
-        try:
-            # One statement takes the row's lock (SQLite: the write lock), advances the counters and reads them.
-            # Table statements, not the ORM's: this runs on every keystroke, and the unit of work costs more than
-            # the database does here.
-            docs = NoteDoc.__table__.c
-            seq, pending, snapshot_bytes = db.session.execute(
-                db.update(NoteDoc.__table__)
-                .where(docs.session_id == session_id)
-                .values(last_seq=docs.last_seq + 1, pending_bytes=docs.pending_bytes + len(update), updated_at=utcnow())
-                .returning(docs.last_seq, docs.pending_bytes, db.func.length(docs.snapshot))
-            ).one()
-            if (snapshot_bytes or 0) + pending > max_doc_bytes():  # merging never grows the state past this
-                db.session.rollback()
-                return _append_near_the_limit(session_id, update, person, name)
-            db.session.execute(
-                db.insert(NoteUpdate.__table__).values(
-                    session_id=session_id, seq=seq, data=update, person=person, created_at=utcnow()
-                )
-            )
-            if person and name and not known and not _is_contributor(session_id, person):
-                db.session.add(NoteContributor(session_id=session_id, person=person, name=name[:80]))
-            db.session.commit()
-            return seq
-        except (IntegrityError, OperationalError):
-            # SQLite: another worker wrote first (no row locks there). Try again on fresh data.
-            db.session.rollback()
-            time.sleep(0.01 * (attempt + 1))
-    raise RuntimeError("could not append a notes update")
+    try:
+        seqs, _size = append_many(session_id, [(update, person, name, known)])
+    except Refused:  # the bound says the document may be full
+        return _append_near_the_limit(session_id, update, person, name)
+    return seqs[0]
 
 
 def _append_near_the_limit(session_id: int, update: bytes, person: str | None, name: str | None) -> int:
@@ -241,6 +217,9 @@ def append_many(session_id: int, items: list[tuple[bytes, str | None, str | None
     total = sum(len(update) for update, *_ in items)
     for attempt in range(8):
         try:
+            # One statement takes the row's lock (SQLite: the write lock), advances the counters and reads them.
+            # Table statements, not the ORM's: this runs for every keystroke, and the unit of work cost more
+            # than the database does here.
             docs = NoteDoc.__table__.c
             last, pending, snapshot_bytes = db.session.execute(
                 db.update(NoteDoc.__table__)
