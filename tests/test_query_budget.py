@@ -18,6 +18,7 @@ from sqlalchemy import event
 from tests.conftest import PASSWORD
 from workspace.extensions import db, socketio
 from workspace.realtime import presence
+from workspace.realtime.models import LiveConnection
 
 MEMBERS = 40  # a realistic exchange: loading every membership on each action would show up here
 
@@ -55,12 +56,22 @@ def room(app, create_user, create_exchange, add_member, create_session, monkeypa
     moderator_http = app.test_client()
     signed_in = moderator_http.post("/login", data={"email": "coordinator@example.org", "password": PASSWORD})
     assert signed_in.status_code == 302 and "/login" not in signed_in.headers["Location"], signed_in.status_code
-    return session.id, session.join_code, moderator_http
+    yield session.id, session.join_code, moderator_http
+    # The sockets' presence rows would outlive the test (on PostgreSQL the next module's live servers count them).
+    for client in list(OPEN):
+        fresh(client.disconnect)
+    OPEN.clear()
+    db.session.execute(db.delete(LiveConnection).filter_by(session_id=session.id))
+    db.session.commit()
+
+
+OPEN: list = []  # socket clients of the running test
 
 
 def _socket(app, http, session_id: int):
     client = socketio.test_client(app, flask_test_client=http, auth={"session": session_id})
     assert client.is_connected()
+    OPEN.append(client)
     client.get_received()
     return client
 
@@ -136,3 +147,4 @@ def fresh_post(app, http, session_id: int, cid: str) -> dict:
         return client.emit("board.post", {"body": "Warming up", "cid": cid}, callback=True)
     finally:
         client.disconnect()
+        OPEN.remove(client)
