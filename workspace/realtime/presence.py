@@ -61,10 +61,14 @@ def count_present(session_id: int) -> int:
 
 
 def is_present(session_id: int, person: str, except_sid: str | None = None) -> bool:
+    """In the room through some connection. A lobby connection does not count: a guest just admitted
+    reconnects, and their old lobby socket may still be there when the new one arrives (the room must still
+    be told they joined)."""
     query = db.select(LiveConnection.sid).filter(
         LiveConnection.session_id == session_id,
         LiveConnection.person == person,
         LiveConnection.seen_at > _fresh_after(),
+        LiveConnection.lobby.is_(False),
     )
     if except_sid:
         query = query.filter(LiveConnection.sid != except_sid)
