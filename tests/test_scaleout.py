@@ -217,6 +217,10 @@ class Replica:
                     for event in data["events"]:
                         assert self._apply(event, "welcome"), f"{self.name}: welcome replay out of chain: {replay}"
                     self.last = max(self.last, data["seq"])
+            elif self.last is None:
+                # Before its welcome (on PostgreSQL the connect handler yields while it reads, and the room's
+                # broadcasts can reach the new socket first): ignored, as the page does; the welcome covers it.
+                continue
             elif kind == "event":
                 if not self._apply(data, "event"):
                     behind.add("gap")
