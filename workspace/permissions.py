@@ -22,6 +22,11 @@ def _user_id(user) -> int | None:
     return user.id
 
 
+def _request_cache(name: str) -> dict:
+    """Answers kept for the rest of this request (or socket event); nothing is kept outside one."""
+    return g.setdefault(f"_permissions_{name}", {}) if has_request_context() else {}
+
+
 def membership(user, exchange: Exchange | int) -> Membership | None:
     """The user's membership of the exchange (or of the exchange with this id), cached for the request.
 
@@ -32,7 +37,7 @@ def membership(user, exchange: Exchange | int) -> Membership | None:
     if uid is None:
         return None
     exchange_id = exchange if isinstance(exchange, int) else exchange.id
-    cache = g.setdefault("_memberships", {}) if has_request_context() else {}
+    cache = _request_cache("memberships")
     key = (uid, exchange_id)
     if key not in cache:
         cache[key] = db.session.execute(
@@ -124,7 +129,7 @@ def removed_from_room(person: str, session: ExchangeSession) -> bool:
     """A participant a moderator took out of this session's room (guests carry it in their status)."""
     from .board.models import Restriction
 
-    cache = g.setdefault("_removed", {}) if has_request_context() else {}  # asked twice per notes keystroke
+    cache = _request_cache("removed")  # asked twice per notes keystroke
     key = (person, session.id)
     if key not in cache:
         cache[key] = (
