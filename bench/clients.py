@@ -52,8 +52,9 @@ class Stats:
 
     connected: int = 0
     connect_failures: int = 0
-    msgs_window: int = 0
+    msgs_window: int = 0  # deliveries: events received, each event of a batch counted
     msgs_total: int = 0
+    frames_window: int = 0  # Socket.IO messages received
     arrivals: dict = field(default_factory=lambda: defaultdict(list))  # marker -> [arrival times]
     sends: dict = field(default_factory=dict)  # marker -> send time
     approvals: dict = field(default_factory=dict)  # marker -> approval send time (moderator)
@@ -106,13 +107,21 @@ class Client:
         now = time.time()
         w = self.worker
         stats = w.stats
-        stats.msgs_total += 1
+        data = args[0] if args else None
+        # A delivery is one event reaching one participant: Baraza sends a busy room's sequenced events several
+        # to a message (`events`), the relay one each; `frames` counts the Socket.IO messages themselves.
+        batch = data if event == "events" and isinstance(data, list) else None
+        count = len(batch) if batch is not None else 1
+        stats.msgs_total += count
         if w.ws <= now < w.we:
-            stats.msgs_window += 1
+            stats.msgs_window += count
+            stats.frames_window += 1
             if self.sample:
                 stats.sample_bytes += len(json.dumps(args, separators=(",", ":"))) + len(event) + 8
-        data = args[0] if args else None
-        if event == "event":
+        if batch is not None:
+            for one in batch:
+                self.apply(one, now)
+        elif event == "event":
             self.apply(data, now)
         elif event == "welcome":
             self.on_welcome(data, now)

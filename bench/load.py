@@ -214,6 +214,7 @@ def summarise(results: list, load: Load, window: float, cpu: float, accounted: i
         "approval_leg_ms": percentiles(approval_leg),
         "deliveries": deliveries,
         "deliveries_per_s": round(deliveries / window),
+        "messages_per_s": round(sum(r.frames_window for r in results) / window),
         "cpu_s": round(cpu, 2),
         "cpu_per_delivery_us": round(cpu / deliveries * 1e6, 1) if deliveries else None,
         "cpu_share": round(cpu / window, 2),

@@ -191,12 +191,13 @@ class LiveClient:
         self.received: list[tuple[str, object]] = []
         self.welcomes: list[dict] = []
         self.events: list[dict] = []
+        self.batches: list[int] = []  # the number of events in each `events` message received
         self.lock = threading.RLock()
         self.client = socketio.Client(reconnection=False)
         for name in RECORDED:
             self.client.on(name, self._recorder(name))
         self.client.on("welcome", self._on_welcome)
-        self.client.on("event", self._on_event)
+        self.client.on("events", self._on_events)
         self.last_seq = since
         if connect:
             self.connect(since)
@@ -216,11 +217,14 @@ class LiveClient:
                 self.events.append(event)
             self.last_seq = data.get("seq", self.last_seq)
 
-    def _on_event(self, data):
+    def _on_events(self, batch):
+        """A batch of sequenced events (one `events` message): recorded one by one, as ("event", data)."""
         with self.lock:
-            self.received.append(("event", data))
-            self.events.append(data)
-            self.last_seq = max(self.last_seq or 0, data["seq"])
+            self.batches.append(len(batch))
+            for data in batch:
+                self.received.append(("event", data))
+                self.events.append(data)
+                self.last_seq = max(self.last_seq or 0, data["seq"])
 
     def connect(self, since: int | None = None) -> None:
         headers = cookie_header(self.http)
@@ -243,7 +247,7 @@ class LiveClient:
         for name in RECORDED:
             client.on(name, self._recorder(name))
         client.on("welcome", self._on_welcome)
-        client.on("event", self._on_event)
+        client.on("events", self._on_events)
         return client
 
     def call(self, event: str, payload=None, timeout: float = 10):

@@ -764,7 +764,10 @@ def test_a_removed_member_is_put_out_and_refused_until_readmitted(server, data, 
     assert mod.act("room.remove", person=target)["ok"]
     peer.wait_for(lambda: peer.of("revoked") == [{"code": "removed"}], what="revoked")
     peer.wait_for(lambda: not peer.connected, what="disconnected")
-    queues = mod.wait_for(lambda: [q["waiting"] for q in mod.of_type("speakers")][-2:], what="hand up, then down")
+    queues = mod.wait_for(
+        lambda: [q["waiting"] for q in mod.of_type("speakers")][-2:] if len(mod.of_type("speakers")) >= 2 else None,
+        what="hand up, then down",
+    )
     assert [[t["person"] for t in q] for q in queues] == [[target], []]  # removal lowers the hand
     assert connect_refusal(server, browser, world.sessions["closed_live"]) == {
         "code": "removed",
@@ -830,6 +833,8 @@ def test_edits_and_withdrawals_only_within_the_window(server, data, world):
     assert peer.act("board.withdraw", id=old) == refusal("edit_window")
     assert peer.act("board.edit", id=fresh, body="second thoughts")["ok"]
     mod.wait_for(lambda: shown(mod)["contributions"][fresh]["edited"], what="edited")
+    # (Moderators' and everyone else's copies travel as two messages: the peer's may come a moment later.)
+    peer.wait_for(lambda: fresh in shown(peer)["contributions"], what="the edit, to the others")
     assert "second thoughts" in shown(peer)["contributions"][fresh]["body_html"]
     personal = last_personal(peer)
     until = {c["id"]: c["editable_until"] for c in personal["contributions"]}
@@ -1215,7 +1220,9 @@ def test_the_speaker_queue_fair_floor_time_limit_and_stats(server, data, world):
     watcher.wait_for(lambda: queue(watcher)["speaking"] is None and waiting(watcher) == [], what="own turn ended")
 
     # The record, by side, country and gender (as given), for moderators only, live and in their snapshot.
-    stats = mod.wait_for(lambda: mod.of_type("speakers.stats"))[-1]["stats"]
+    stats = mod.wait_for(
+        lambda: [s for s in mod.of_type("speakers.stats") if s["stats"]["total"]["turns"] >= 4], what="four turns"
+    )[-1]["stats"]
     assert stats["total"]["turns"] == 4
     assert {k: v["turns"] for k, v in stats["by_side"].items()} == {"seeking": 2, "providing": 2}
     assert {k: v["turns"] for k, v in stats["by_country"].items()} == {"KE": 2, "CO": 2}

@@ -251,7 +251,7 @@ def test_events_arriving_in_the_other_order_are_applied_in_order(open_page, live
     timer = {"running": False, "ends_at": None}
     page.evaluate(
         """([first, second]) => {
-            const deliver = (event) => window.BarazaLive.socket.listeners("event").forEach((f) => f(event));
+            const deliver = (event) => window.BarazaLive.socket.listeners("events").forEach((f) => f([event]));
             deliver(second);
             deliver(first);
         }""",

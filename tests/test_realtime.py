@@ -112,7 +112,7 @@ class Client(LiveClient):
         for name in ("presence", "tick", "lobby", "admitted", "revoked", "connect_error"):
             client.on(name, self._recorder(name))
         client.on("welcome", self._on_welcome)
-        client.on("event", self._on_event)
+        client.on("events", self._on_events)
         return client
 
     def connect(self, since=None):
@@ -591,6 +591,7 @@ def test_impossible_steps_oversize_payloads_not_live_and_not_found(world, login,
     assert error_of(mod.act("lobby.turn_away", guest_id=999_999)) == "not_found"
     assert mod.act("agenda.set_current", item_id=world.items["closed"][2])["ok"]
     assert error_of(mod.act("agenda.next")) == "not_found"
+    mod.wait_for(lambda: len(mod.events) >= 2, what="the two events")
     assert [e["seq"] for e in mod.events] == [1, 2]  # nothing refused was applied
     assert mod.act("session.end")["ok"]
     assert error_of(mod.act("timer.start", seconds=60)) == "not_live"

@@ -32,6 +32,11 @@ def register_defaults(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgres://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql://" + uri[len("postgres://") :]
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file has no connection to lose: the ping was a statement more on every socket event.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if app.config["PROXY_FIX_X_FOR"] or app.config["PROXY_FIX_X_PROTO"]:
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=app.config["PROXY_FIX_X_PROTO"]
@@ -53,6 +58,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def register_extensions(app: Flask) -> None:
     from .i18n import select_locale, select_timezone
     from .realtime import wirejson
+    from .realtime.cookie import ConnectionCookieSessionInterface
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
@@ -60,6 +66,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    app.session_interface = ConnectionCookieSessionInterface()
     origins = app.config["SOCKETIO_CORS_ALLOWED_ORIGINS"] or None  # None: same origin only
     # Socket handlers declared before the first server exists are kept by Flask-SocketIO and given to every
     # server init_app makes; declared later, they would reach only the first app's server (a second app in

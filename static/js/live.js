@@ -131,8 +131,15 @@
   const follows = (event) => (moderator ? event.seq === last + 1 : event.prev === last);
   const expected = (event) => (moderator ? event.seq - 1 : event.prev);
 
-  socket.on("event", (event) => {
-    if (last === null || event.seq <= last) return; // not welcomed yet, or a duplicate
+  // A busy room's events come several to a message, in order (docs/realtime-protocol.md, "events").
+  socket.on("events", (events) => {
+    if (!Array.isArray(events)) return;
+    events.forEach(receive);
+    render();
+  });
+
+  function receive(event) {
+    if (!event || last === null || event.seq <= last) return; // not welcomed yet, or a duplicate
     if (!follows(event)) {
       early.set(expected(event), event);
       if (!gapTimer) gapTimer = setTimeout(closeGap, 400);
@@ -145,12 +152,11 @@
       early.delete(expected(next));
       next = early.get(last);
     }
-    render();
     if (!early.size && gapTimer) {
       clearTimeout(gapTimer);
       gapTimer = null;
     }
-  });
+  }
 
   function closeGap() {
     gapTimer = null;

@@ -11,13 +11,13 @@ from ..extensions import db, socketio
 from ..sessions import live, lobby
 from ..sessions.models import ExchangeSession
 from ..timeutil import utcnow
-from . import presence
+from . import outbox, presence
 from .access import Viewer, resolve
 from .actions import Connection, check_flood, connections, current_viewer, disconnect_hooks
 from .flood import flood
 from .models import LiveConnection
 from .protocol import Refused, Sync, messages, parse, refusal
-from .services import events_since, last_seq, mods_room, person_room, room
+from .services import events_since, last_seq, mods_room, person_room, room, viewers_room
 
 
 class ConnectAuth(BaseModel):
@@ -86,9 +86,10 @@ def on_connect(auth=None):
         socketio.emit("welcome", {"you": you, "lobby": lobby.position(session, viewer.guest_id)}, to=sid)
         lobby.notify(session)
         return
+    outbox.flush(session.id)  # what is queued goes to the others; this socket gets it in its welcome
     join_room(room(session.id))
-    if viewer.moderator:
-        join_room(mods_room(session.id))
+    # Sequenced events: moderators get every one, the others the public ones (one stream each: outbox.py).
+    join_room(mods_room(session.id) if viewer.moderator else viewers_room(session.id))
     socketio.emit("welcome", {"you": you, **catch_up(session, params.since, viewer, sid)}, to=sid)
 
 

@@ -7,23 +7,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db, socketio
+from ..extensions import db
+from . import outbox
 from .models import LiveState, SessionEvent
 from .protocol import Refused
+from .rooms import mods_room, person_room, room, viewers_room  # noqa: F401 - the rooms' names, imported from here
 
 REPLAY_LIMIT = 500  # further behind than this, a client gets a fresh snapshot instead
-
-
-def room(session_id: int) -> str:
-    return f"s:{session_id}"
-
-
-def mods_room(session_id: int) -> str:
-    return f"m:{session_id}"
-
-
-def person_room(session_id: int, person: str) -> str:
-    return f"p:{session_id}:{person}"
 
 
 def live_state(session_id: int, lock: bool = False) -> LiveState:
@@ -181,10 +171,12 @@ def commit_event(
 
 
 def broadcast(*events: SessionEvent) -> None:
-    """Send stored events, in order, each to its audience's room."""
+    """Send stored events, in order, each to its audience (batched per room: see outbox.py)."""
+    by_session: dict[int, list[tuple[str, dict]]] = {}
     for event in events:
-        target = room(event.session_id) if event.audience == "all" else mods_room(event.session_id)
-        socketio.emit("event", event.wire(), to=target)
+        by_session.setdefault(event.session_id, []).append((event.audience, event.wire()))
+    for session_id, batch in by_session.items():
+        outbox.send(session_id, batch)
 
 
 def events_since(session_id: int, since: int, moderator: bool) -> list[SessionEvent] | None:
