@@ -74,6 +74,8 @@ class Config:
         self.LIVE_MODERATOR_FACTOR = float(env.get("LIVE_MODERATOR_FACTOR", "5"))  # moderators: 5x rate and burst
         # A busy room's sequenced events go out in batches, at most this many messages a second (outbox.py).
         self.LIVE_BROADCASTS_PER_SECOND = float(env.get("LIVE_BROADCASTS_PER_SECOND", "20"))
+        if not self.LIVE_BROADCASTS_PER_SECOND > 0:
+            raise RuntimeError("LIVE_BROADCASTS_PER_SECOND must be a number above 0")
         self.LIVE_TICK_SECONDS = int(env.get("LIVE_TICK_SECONDS", "10"))
         # Each worker refreshes its connection rows this often; rows of a dead worker stop counting after STALE.
         self.LIVE_HEARTBEAT_SECONDS = int(env.get("LIVE_HEARTBEAT_SECONDS", "15"))
