@@ -1,4 +1,7 @@
-"""Every extension instance, unbound; create_app binds them."""
+"""Every extension instance, unbound; create_app binds them. And `prepared`, for statements built once."""
+
+import functools
+from collections.abc import Callable
 
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -9,6 +12,7 @@ from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
+from sqlalchemy.sql.expression import Executable
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -25,3 +29,13 @@ babel = Babel()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 socketio = SocketIO()
+
+
+def prepared(build: Callable[[], Executable]) -> Callable[[], Executable]:
+    """A statement built on first use, with bound parameters, and reused.
+
+    Building a SELECT and its cache key costs SQLAlchemy about 130 µs, three times what running it on SQLite
+    costs (45 µs); a statement object that is reused keeps its cache key. The identity re-check runs on every
+    socket event and every keystroke of the notes, so its statements are built once (see the callers).
+    """
+    return functools.cache(build)

@@ -7,10 +7,11 @@ Routes and socket handlers call these functions; nothing else decides access.
 from __future__ import annotations
 
 from flask import g, has_request_context
+from sqlalchemy import bindparam
 from sqlalchemy.orm import lazyload
 
 from .exchanges.models import Exchange, Membership, Role
-from .extensions import db
+from .extensions import db, prepared
 from .sessions.models import ExchangeSession, SessionInvitee, Status
 
 PLANNER_ROLES = {Role.COORDINATOR, Role.MODERATOR}
@@ -41,10 +42,19 @@ def membership(user, exchange: Exchange | int) -> Membership | None:
     key = (uid, exchange_id)
     if key not in cache:
         cache[key] = db.session.execute(
-            # Without the user it joins by default: the question is only about the membership.
-            db.select(Membership).options(lazyload(Membership.user)).filter_by(user_id=uid, exchange_id=exchange_id)
+            _membership_statement(), {"user_id": uid, "exchange_id": exchange_id}
         ).scalar_one_or_none()
     return cache[key]
+
+
+@prepared
+def _membership_statement():
+    # Without the user it joins by default: the question is only about the membership.
+    return (
+        db.select(Membership)
+        .options(lazyload(Membership.user))
+        .filter_by(user_id=bindparam("user_id"), exchange_id=bindparam("exchange_id"))
+    )
 
 
 def role_in(user, exchange: Exchange | int) -> str | None:
@@ -70,10 +80,12 @@ def is_session_invitee(user, session: ExchangeSession) -> bool:
     uid = _user_id(user)
     if uid is None:
         return False
-    return (
-        db.session.execute(db.select(SessionInvitee.id).filter_by(user_id=uid, session_id=session.id)).first()
-        is not None
-    )
+    return db.session.execute(_invitee_statement(), {"user_id": uid, "session_id": session.id}).first() is not None
+
+
+@prepared
+def _invitee_statement():
+    return db.select(SessionInvitee.id).filter_by(user_id=bindparam("user_id"), session_id=bindparam("session_id"))
 
 
 def can_view_session(user, session: ExchangeSession) -> bool:
@@ -127,18 +139,21 @@ def can_review_board(user, session: ExchangeSession) -> bool:
 
 def removed_from_room(person: str, session: ExchangeSession) -> bool:
     """A participant a moderator took out of this session's room (guests carry it in their status)."""
-    from .board.models import Restriction
-
     cache = _request_cache("removed")  # asked twice per notes keystroke
     key = (person, session.id)
     if key not in cache:
-        cache[key] = (
-            db.session.execute(
-                db.select(Restriction.id).filter_by(session_id=session.id, person=person, kind=Restriction.REMOVED)
-            ).first()
-            is not None
-        )
+        found = db.session.execute(_removed_statement(), {"session_id": session.id, "person": person}).first()
+        cache[key] = found is not None
     return cache[key]
+
+
+@prepared
+def _removed_statement():
+    from .board.models import Restriction
+
+    return db.select(Restriction.id).filter_by(
+        session_id=bindparam("session_id"), person=bindparam("person"), kind=Restriction.REMOVED
+    )
 
 
 def guest_may_enter(guest, session: ExchangeSession) -> bool:
@@ -176,11 +191,18 @@ def notes_published(session: ExchangeSession) -> bool:
 
 def note_editors(session: ExchangeSession) -> str:
     """The session's setting: "note_takers" (default) or "everyone"."""
-    from .notes.models import Editors, NoteDoc
+    from .notes.models import Editors
+
+    editors = db.session.execute(_editors_statement(), {"session_id": session.id}).scalar_one_or_none()
+    return editors or Editors.NOTE_TAKERS
+
+
+@prepared
+def _editors_statement():
+    from .notes.models import NoteDoc
 
     # The column alone: asked on every keystroke, and the row also holds the document's snapshot.
-    editors = db.session.execute(db.select(NoteDoc.editors).filter_by(session_id=session.id)).scalar_one_or_none()
-    return editors or Editors.NOTE_TAKERS
+    return db.select(NoteDoc.editors).filter_by(session_id=bindparam("session_id"))
 
 
 def can_read_notes(user, session: ExchangeSession) -> bool:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app, url_for
+from sqlalchemy import bindparam
 from werkzeug.security import generate_password_hash
 
-from ..extensions import db
+from ..extensions import db, prepared
 from ..mail import send_email
 from ..timeutil import utcnow
 from ..tokens import hash_token, new_token
@@ -75,11 +76,7 @@ def load_user(token: str) -> User | None:
     request and every live action, and is how a sign-out elsewhere takes effect at once)."""
     if not token or len(token) > 100:
         return None
-    found = db.session.execute(
-        db.select(User, LoginSession.id, LoginSession.last_seen_at)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .filter(LoginSession.token_hash == hash_token(token), LoginSession.revoked_at.is_(None))
-    ).one_or_none()
+    found = db.session.execute(_open_login_statement(), {"token_hash": hash_token(token)}).one_or_none()
     if found is None:
         return None
     user, login_id, last_seen_at = found
@@ -89,6 +86,15 @@ def load_user(token: str) -> User | None:
         db.session.commit()
     user.login_token = token
     return user
+
+
+@prepared
+def _open_login_statement():
+    return (
+        db.select(User, LoginSession.id, LoginSession.last_seen_at)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .filter(LoginSession.token_hash == bindparam("token_hash"), LoginSession.revoked_at.is_(None))
+    )
 
 
 def end_login_session(token: str | None) -> None:

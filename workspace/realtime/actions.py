@@ -9,9 +9,10 @@ from typing import Any
 
 from flask import current_app, request
 from pydantic import BaseModel
+from sqlalchemy import bindparam
 from sqlalchemy.orm import lazyload
 
-from ..extensions import db, socketio
+from ..extensions import db, prepared, socketio
 from ..sessions.models import ExchangeSession
 from .access import Viewer, resolve
 from .flood import flood
@@ -35,8 +36,7 @@ disconnect_hooks: list[Callable[[str], None]] = []
 
 def current_viewer(conn: Connection) -> tuple[ExchangeSession, Viewer]:
     """Re-check, from the database, that this person may still be here, and with what rights."""
-    # The agenda is loaded only by the actions that need it (it is selectin-loaded by default).
-    session = db.session.get(ExchangeSession, conn.session_id, options=[lazyload(ExchangeSession.agenda_items)])
+    session = db.session.execute(_session_statement(), {"id": conn.session_id}).scalar_one_or_none()
     try:
         viewer = resolve(session)
     except Refused:
@@ -47,6 +47,16 @@ def current_viewer(conn: Connection) -> tuple[ExchangeSession, Viewer]:
         socketio.server.disconnect(request.sid, namespace="/")
         raise Refused("not_allowed")
     return session, viewer
+
+
+@prepared
+def _session_statement():
+    # The agenda is loaded only by the actions that need it (it is selectin-loaded by default).
+    return (
+        db.select(ExchangeSession)
+        .options(lazyload(ExchangeSession.agenda_items))
+        .filter(ExchangeSession.id == bindparam("id"))
+    )
 
 
 def check_flood(sid: str, kind: str = "live") -> None:

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from flask import abort
 from flask import session as cookie_session
 from flask_login import current_user
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 
 from .. import permissions
 from ..exchanges.models import Exchange, Membership
-from ..extensions import db
+from ..extensions import db, prepared
 from ..timeutil import utcnow
 from ..tokens import hash_token, new_token
 from .models import (
@@ -163,8 +163,13 @@ def guest_from_token(session_id: int, token: str | None) -> Guest | None:
     if not token or len(token) > 100:
         return None
     return db.session.execute(
-        db.select(Guest).filter_by(session_id=session_id, token_hash=hash_token(token))
+        _guest_statement(), {"session_id": session_id, "token_hash": hash_token(token)}
     ).scalar_one_or_none()
+
+
+@prepared
+def _guest_statement():
+    return db.select(Guest).filter_by(session_id=bindparam("session_id"), token_hash=bindparam("token_hash"))
 
 
 def current_guest(session: ExchangeSession) -> Guest | None:
