@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy import bindparam
 
-from ..extensions import db, socketio
+from ..extensions import db, prepared, socketio
 from ..realtime.access import Viewer
 from ..realtime.protocol import Refused
 from ..realtime.services import NoChange, Out, broadcast, commit_events, person_room
@@ -30,12 +31,17 @@ MAX_REASON_CHARS = 300
 
 def get_board(session: ExchangeSession) -> Board:
     """The board's settings; created on first use with pre-moderation on for open sessions."""
-    board = db.session.get(Board, session.id)
+    board = db.session.execute(_board_statement(), {"session_id": session.id}).scalar_one_or_none()
     if board is None:
         board = Board(session_id=session.id, premoderation=session.is_open)
         db.session.add(board)
         db.session.flush()
     return board
+
+
+@prepared
+def _board_statement():
+    return db.select(Board).filter(Board.session_id == bindparam("session_id"))
 
 
 def settings_wire(board: Board) -> dict:
@@ -113,9 +119,14 @@ def snapshot(session: ExchangeSession, moderator: bool) -> dict:
 
 
 def restricted(session_id: int, person: str, kind: str) -> bool:
-    return (
-        db.session.execute(db.select(Restriction.id).filter_by(session_id=session_id, person=person, kind=kind)).first()
-        is not None
+    params = {"session_id": session_id, "person": person, "kind": kind}
+    return db.session.execute(_restricted_statement(), params).first() is not None
+
+
+@prepared
+def _restricted_statement():
+    return db.select(Restriction.id).filter_by(
+        session_id=bindparam("session_id"), person=bindparam("person"), kind=bindparam("kind")
     )
 
 
@@ -131,11 +142,7 @@ def personal(session: ExchangeSession, person: str, parts: tuple[str, ...] = PER
         body["contributions"] = own_contributions(session, person)
     if "votes" in parts:
         body["votes"] = sorted(
-            db.session.execute(
-                db.select(Vote.contribution_id)
-                .join(Contribution, Contribution.id == Vote.contribution_id)
-                .filter(Contribution.session_id == session.id, Vote.person == person)
-            ).scalars()
+            db.session.execute(_own_votes_statement(), {"session_id": session.id, "person": person}).scalars()
         )
     if "muted" in parts:
         body["muted"] = restricted(session.id, person, Restriction.MUTED)
@@ -148,16 +155,30 @@ def personal(session: ExchangeSession, person: str, parts: tuple[str, ...] = PER
     return body
 
 
-def own_contributions(session: ExchangeSession, person: str) -> list[dict]:
-    mine = db.session.execute(
+@prepared
+def _own_votes_statement():
+    return (
+        db.select(Vote.contribution_id)
+        .join(Contribution, Contribution.id == Vote.contribution_id)
+        .filter(Contribution.session_id == bindparam("session_id"), Vote.person == bindparam("person"))
+    )
+
+
+@prepared
+def _own_contributions_statement():
+    return (
         db.select(Contribution)
         .filter(
-            Contribution.session_id == session.id,
-            Contribution.person == person,
+            Contribution.session_id == bindparam("session_id"),
+            Contribution.person == bindparam("person"),
             Contribution.status != Contribution.WITHDRAWN,
         )
         .order_by(Contribution.id)
-    ).scalars()
+    )
+
+
+def own_contributions(session: ExchangeSession, person: str) -> list[dict]:
+    mine = db.session.execute(_own_contributions_statement(), {"session_id": session.id, "person": person}).scalars()
     edit_seconds = current_app.config["BOARD_EDIT_SECONDS"]
     contributions = []
     for c in mine:
@@ -212,8 +233,13 @@ def _check_slow_mode(session: ExchangeSession, board: Board, viewer: Viewer) -> 
         raise Refused("slow_mode", seconds=int(wait) + 1)
 
 
+@prepared
+def _contribution_statement():
+    return db.select(Contribution).filter(Contribution.id == bindparam("id"))
+
+
 def find_contribution(session: ExchangeSession, contribution_id: int) -> Contribution:
-    c = db.session.get(Contribution, contribution_id)
+    c = db.session.execute(_contribution_statement(), {"id": contribution_id}).scalar_one_or_none()
     if c is None or c.session_id != session.id or c.status == Contribution.WITHDRAWN:
         raise Refused("not_found")
     return c
@@ -374,7 +400,7 @@ def vote(session: ExchangeSession, viewer: Viewer, contribution_id: int, support
         if not is_public(c):
             raise Refused("not_found")
         existing = db.session.execute(
-            db.select(Vote).filter_by(contribution_id=c.id, person=viewer.person)
+            _vote_statement(), {"contribution_id": c.id, "person": viewer.person}
         ).scalar_one_or_none()
         if support == (existing is not None):
             raise NoChange
@@ -383,7 +409,7 @@ def vote(session: ExchangeSession, viewer: Viewer, contribution_id: int, support
         else:
             db.session.delete(existing)
         db.session.flush()
-        c.votes = db.session.execute(db.select(db.func.count(Vote.id)).filter_by(contribution_id=c.id)).scalar()
+        c.votes = db.session.execute(_vote_count_statement(), {"contribution_id": c.id}).scalar()
         return [Out("contribution", {"contribution": {"id": c.id, "votes": c.votes}})]
 
     events, duplicate = commit_events(session.id, mutate, actor=viewer.person, client_id=cid)
@@ -391,3 +417,13 @@ def vote(session: ExchangeSession, viewer: Viewer, contribution_id: int, support
         broadcast(*events)
         tell_person(session, viewer, ("votes",))
     return events[0] if events else None
+
+
+@prepared
+def _vote_statement():
+    return db.select(Vote).filter_by(contribution_id=bindparam("contribution_id"), person=bindparam("person"))
+
+
+@prepared
+def _vote_count_statement():
+    return db.select(db.func.count(Vote.id)).filter_by(contribution_id=bindparam("contribution_id"))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
+from ..extensions import db, prepared
 from . import outbox
 from .models import LiveState, SessionEvent
 from .protocol import Refused
@@ -16,11 +17,19 @@ from .rooms import mods_room, person_room, room, viewers_room  # noqa: F401 - th
 REPLAY_LIMIT = 500  # further behind than this, a client gets a fresh snapshot instead
 
 
+@prepared
+def _live_state_statement():
+    return db.select(LiveState).filter(LiveState.session_id == bindparam("session_id"))
+
+
+@prepared
+def _locked_live_state_statement():
+    return _live_state_statement().with_for_update()
+
+
 def live_state(session_id: int, lock: bool = False) -> LiveState:
-    query = db.select(LiveState).filter_by(session_id=session_id)
-    if lock:
-        query = query.with_for_update()
-    state = db.session.execute(query).scalar_one_or_none()
+    query = _locked_live_state_statement() if lock else _live_state_statement()
+    state = db.session.execute(query, {"session_id": session_id}).scalar_one_or_none()
     if state is None:
         state = LiveState(session_id=session_id, last_seq=0, last_public_seq=0)
         db.session.add(state)
