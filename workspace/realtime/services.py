@@ -9,6 +9,7 @@ from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db, prepared
+from ..timeutil import utcnow
 from . import outbox
 from .models import LiveState, SessionEvent
 from .protocol import Refused
@@ -25,6 +26,11 @@ def _live_state_statement():
 @prepared
 def _locked_live_state_statement():
     return _live_state_statement().with_for_update()
+
+
+@prepared
+def _insert_events_statement():
+    return db.insert(SessionEvent.__table__)
 
 
 def live_state(session_id: int, lock: bool = False) -> LiveState:
@@ -127,26 +133,33 @@ def commit_events(
                 return [], False
             raise
         state = lazy.get()
-        events = []
+        rows = []
+        now = utcnow()
         for index, out in enumerate(outs):
             seq = state.last_seq + 1
             prev = state.last_public_seq if out.audience == "all" else state.last_seq
             state.last_seq = seq
             if out.audience == "all":
                 state.last_public_seq = seq
-            event = SessionEvent(
-                session_id=session_id,
-                seq=seq,
-                prev=prev,
-                audience=out.audience,
-                type=out.type,
-                data=out.data,
-                actor=actor,
-                client_id=client_id if index == 0 else None,
+            rows.append(
+                {
+                    "session_id": session_id,
+                    "seq": seq,
+                    "prev": prev,
+                    "audience": out.audience,
+                    "type": out.type,
+                    "data": out.data,
+                    "actor": actor,
+                    "client_id": client_id if index == 0 else None,
+                    "created_at": now,
+                }
             )
-            db.session.add(event)
-            events.append(event)
+        # Written as a table statement: the events are never read back in this transaction, and the unit of work
+        # made them cost more than the rest of most actions. What the caller gets are unsaved copies of the rows.
+        events = [SessionEvent(**row) for row in rows]
         try:
+            if rows:
+                db.session.execute(_insert_events_statement(), rows)
             commit_keeping_state()
         except IntegrityError:
             # The same client id (a retry: answer with what it got the first time), or another worker took
