@@ -46,6 +46,18 @@ class Spec:
     seed: int = 0
 
 
+def batch_of(event: str, args: tuple) -> list | None:
+    """The events of an `events` message (Baraza sends a busy room's sequenced events several to a message)."""
+    data = args[0] if args else None
+    return data if event == "events" and isinstance(data, list) else None
+
+
+def deliveries(event: str, args: tuple) -> int:
+    """A delivery is one event reaching one participant: each event of a batch counts, as each relay message does."""
+    batch = batch_of(event, args)
+    return len(batch) if batch is not None else 1
+
+
 @dataclass
 class Stats:
     """Everything a process reports back; plain data so it pickles."""
@@ -108,10 +120,8 @@ class Client:
         w = self.worker
         stats = w.stats
         data = args[0] if args else None
-        # A delivery is one event reaching one participant: Baraza sends a busy room's sequenced events several
-        # to a message (`events`), the relay one each; `frames` counts the Socket.IO messages themselves.
-        batch = data if event == "events" and isinstance(data, list) else None
-        count = len(batch) if batch is not None else 1
+        batch = batch_of(event, args)
+        count = deliveries(event, args)  # `frames` counts the Socket.IO messages themselves
         stats.msgs_total += count
         if w.ws <= now < w.we:
             stats.msgs_window += count

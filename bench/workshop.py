@@ -34,7 +34,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from . import load as loadmod
-from .clients import Spec
+from .clients import Spec, deliveries
 from .lecture import Context, Setup, start_app
 from .report import percentiles, ratio
 from .servers import ROOT, Cluster, Process, free_port, wait_http
@@ -166,8 +166,7 @@ class NotesClient:
 
     def on_any(self, event, *args):
         w = self.worker
-        batch = args[0] if event == "events" and args and isinstance(args[0], list) else None
-        count = len(batch) if batch is not None else 1  # each event of a batch is a delivery, as in the lecture
+        count = deliveries(event, args)
         w.stats["msgs_total"] += count
         if w.ws <= time.time() < w.we:
             w.stats["msgs_window"] += count
