@@ -834,7 +834,7 @@ def test_edits_and_withdrawals_only_within_the_window(server, data, world):
     assert peer.act("board.edit", id=fresh, body="second thoughts")["ok"]
     mod.wait_for(lambda: shown(mod)["contributions"][fresh]["edited"], what="edited")
     # (Moderators' and everyone else's copies travel as two messages: the peer's may come a moment later.)
-    peer.wait_for(lambda: fresh in shown(peer)["contributions"], what="the edit, to the others")
+    peer.wait_for(lambda: shown(peer)["contributions"].get(fresh, {}).get("edited"), what="the edit, to the others")
     assert "second thoughts" in shown(peer)["contributions"][fresh]["body_html"]
     personal = last_personal(peer)
     until = {c["id"]: c["editable_until"] for c in personal["contributions"]}
